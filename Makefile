@@ -1,0 +1,50 @@
+# The README's commands. Each target is idempotent: a second run reinstalls nothing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
+# The CPU build lies on this machine's disk; a bare `torch` would pull a CUDA build of several GB.
+TORCH_CPU := torch==2.13.0
+APP_STAMP  := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
+PKG_STAMP  := $(VENV)/.installed-package
+
+# llama-cpp-python compiles llama.cpp on first install: use every core.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup bench package
+
+run: $(APP_STAMP) $(MODEL)
+	$(BIN)/writer-app
+
+test: $(TEST_STAMP) $(MODEL)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+
+setup: $(APP_STAMP) $(MODEL)
+
+bench: $(TEST_STAMP) $(MODEL)
+	$(PY) benchmarks/engine_throughput.py
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(APP_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): $(APP_STAMP)
+	$(PY) -m pip install --quiet $(TORCH_CPU)
+	$(PY) -m pip install --quiet -e '.[test,cuda]'
+	@touch $@
+
+$(PKG_STAMP): $(APP_STAMP)
+	$(PY) -m pip install --quiet -e '.[package]'
+	@touch $@
+
+$(MODEL): | $(APP_STAMP)
+	$(PY) scripts/fetch_default_model.py

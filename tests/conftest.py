@@ -1,0 +1,53 @@
+"""Shared fixtures. Sockets are blocked; the per-user folders point into a temporary one."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+NETBLOCK = Path(__file__).parent / "netblock"
+sys.path.insert(0, str(NETBLOCK))
+import sitecustomize  # noqa: E402  (installs the block on import)
+
+sitecustomize.install()
+# Child Pythons started by tests block the network too.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NETBLOCK), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+
+from writer_app.engine import default_model  # noqa: E402
+
+DEFAULT_MODEL = MODELS / default_model.FILE_NAME
+
+
+@pytest.fixture(autouse=True)
+def writer_home(tmp_path_factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config, data and cache folders."""
+    home = tmp_path_factory.mktemp("writer-home")
+    monkeypatch.setenv("WRITER_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def default_model_path() -> Path:
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"{DEFAULT_MODEL} is missing: run `make test`, which places it")
+    return DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def engine(default_model_path: Path) -> Iterator[object]:
+    """The real default model, loaded once for the session."""
+    from writer_app.engine.engine import Engine
+    from writer_app.engine.model_info import read_model_info
+
+    eng = Engine.load(read_model_info(default_model_path))
+    yield eng
+    eng.close()

@@ -1,0 +1,146 @@
+"""Command line: `writer-app` starts the window; subcommands work headless over the engine.
+
+Bad input never shows a traceback: a WriterError becomes one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from writer_app import paths, settings
+from writer_app.engine.discovery import discover
+from writer_app.engine.engine import Engine
+from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
+from writer_app.errors import WriterError
+
+PROG = "writer-app"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Writer: an offline writing "
+                                     "assistant. With no command, the window opens.")
+    parser.add_argument("--model-dir", action="append", default=[], metavar="DIR",
+                        help="also look for models in DIR (may be repeated)")
+    sub = parser.add_subparsers(dest="command")
+
+    models = sub.add_parser("models", help="list the models found, with their metadata")
+    models.add_argument("--json", action="store_true", help="print JSON")
+
+    gen = sub.add_parser("generate", help="stream a model's answer to a prompt")
+    gen.add_argument("prompt")
+    gen.add_argument("--model", metavar="NAME_OR_PATH", help="a model file, or part of its name")
+    gen.add_argument("--max-tokens", type=int)
+    gen.add_argument("--temperature", type=float)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--raw", action="store_true",
+                     help="plain completion of the prompt, without the chat template")
+    gen.add_argument("--json", action="store_true",
+                     help="print one JSON object with the text and figures at the end")
+    return parser
+
+
+def _folders(args: argparse.Namespace, prefs: settings.Settings) -> list[Path]:
+    return paths.model_search_dirs([*prefs.extra_model_dirs, *args.model_dir])
+
+
+def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    found = discover(_folders(args, prefs))
+    if args.json:
+        rows = [m.info.to_json() if m.info else {"path": str(m.path), "error": m.error}
+                for m in found]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not found:
+        folders = ", ".join(str(f) for f in _folders(args, prefs))
+        print(f"no models found in {folders}")
+        return 0
+    for m in found:
+        if m.info is None:
+            print(f"{m.path.name}\n  unusable: {m.error}")
+            continue
+        i = m.info
+        print(f"{m.path.name}\n  {i.name}: {i.architecture}, {i.parameters_label} parameters, "
+              f"{i.quantization}, context {i.context_length}, "
+              f"chat template: {'yes' if i.has_chat_template else 'no'}, "
+              f"{i.file_size / 2**20:.0f} MiB\n  {m.path}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise WriterError("--max-tokens must be at least 1")
+    config = LlamaConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload)
+    engine = Engine.load_named(args.model or prefs.model_path or None,
+                               _folders(args, prefs), config)
+    options = SamplingOptions(
+        temperature=prefs.temperature if args.temperature is None else args.temperature,
+        top_p=prefs.top_p,
+        top_k=prefs.top_k,
+        min_p=prefs.min_p,
+        repeat_penalty=prefs.repeat_penalty,
+        seed=prefs.seed if args.seed is None else args.seed,
+        max_tokens=prefs.max_tokens if args.max_tokens is None else args.max_tokens,
+    )
+    cancel = CancelToken()
+
+    def on_interrupt(_sig: int, _frame: FrameType | None) -> None:
+        cancel.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    if args.raw:
+        request = GenerationRequest(prompt=args.prompt, options=options, cancel=cancel)
+    else:
+        request = GenerationRequest(messages=[ChatMessage("user", args.prompt)],
+                                    options=options, cancel=cancel)
+
+    def show(piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    try:
+        result = engine.generate(request, None if args.json else show)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        engine.close()
+    if args.json:
+        print(json.dumps({
+            "text": result.text,
+            "model": engine.info.path.name,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "seconds": round(result.seconds, 4),
+            "tokens_per_second": round(result.tokens_per_second, 2),
+            "finish_reason": result.finish_reason,
+            "context_length": engine.context_length,
+            "device": engine.device.device,
+            "device_reason": engine.device.reason,
+        }, ensure_ascii=False))
+    else:
+        print()
+    return 130 if result.cancelled else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        prefs = settings.load()
+        if args.command is None:
+            from writer_app.app import run_gui  # Qt only when the window is wanted
+
+            return run_gui(prefs, _folders(args, prefs))
+        if args.command == "models":
+            return _cmd_models(args, prefs)
+        return _cmd_generate(args, prefs)
+    except WriterError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,163 @@
+"""The llama.cpp backend: GGUF models on CPU, Metal or CUDA through llama-cpp-python.
+
+Generation runs its own loop over `Llama.generate` rather than `create_completion`:
+it decodes text incrementally (create_completion re-detokenizes the whole answer at
+every token), counts tokens exactly, and checks the cancel token between tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import llama_cpp
+
+from writer_app.engine import hardware
+from writer_app.engine.chat_template import render_chat
+from writer_app.engine.errors import EngineError
+from writer_app.engine.model_info import ModelInfo
+from writer_app.engine.stops import StopMatcher
+from writer_app.engine.types import (
+    CancelToken,
+    ChatMessage,
+    GenerationStats,
+    SamplingOptions,
+)
+
+# Context to use when a model does not record its trained length.
+FALLBACK_CONTEXT = 4096
+# Compute buffers and the runtime on top of weights and KV cache, for the memory check.
+RUNTIME_OVERHEAD = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class LlamaConfig:
+    context_length_cap: int = 8192
+    threads: int = 0
+    gpu_offload: str = "auto"
+
+
+class LlamaCppBackend:
+    name = "llama.cpp"
+
+    def __init__(self, info: ModelInfo, config: LlamaConfig | None = None) -> None:
+        config = config or LlamaConfig()
+        self.info = info
+        trained = info.context_length or FALLBACK_CONTEXT
+        self.context_length = max(256, min(trained, config.context_length_cap))
+        self.threads = config.threads or hardware.default_threads()
+        self.device = hardware.choose_offload(llama_cpp.llama_supports_gpu_offload(),
+                                              config.gpu_offload)
+        if not self.device.offloaded:
+            hardware.check_memory(
+                info, hardware.kv_cache_bytes(info, self.context_length) + RUNTIME_OVERHEAD)
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(info.path),
+                n_ctx=self.context_length,
+                n_threads=self.threads,
+                n_threads_batch=max(self.threads, hardware.batch_threads()),
+                n_gpu_layers=self.device.gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EngineError(f"{info.path}: llama.cpp could not load the model ({exc}); "
+                              f"the file may be for an architecture ({info.architecture}) "
+                              "this build does not support") from exc
+        self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+        self._bos_text = self._token_text(self._llm.token_bos())
+        self._eos_text = self._token_text(self._llm.token_eos())
+        # The abort callback lets a cancel interrupt a long prompt evaluation. It is a
+        # Python call per graph node, so it is installed only while the prompt is evaluated.
+        self._cancel: CancelToken | None = None
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._no_abort = llama_cpp.ggml_abort_callback()  # a NULL function pointer
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def _should_abort(self, _data: object) -> bool:
+        cancel = self._cancel
+        return cancel is not None and cancel.cancelled
+
+    def _set_abort(self, on: bool) -> None:
+        llama_cpp.llama_set_abort_callback(self._llm.ctx,
+                                           self._abort_cb if on else self._no_abort, None)
+
+    def render_chat(self, messages: list[ChatMessage]) -> str:
+        return render_chat(self.info.chat_template, messages, self._bos_text, self._eos_text)
+
+    def tokenize_prompt(self, prompt: str) -> list[int]:
+        # A template that writes the BOS token itself must not get a second one.
+        add_bos = self._add_bos and not (self._bos_text and prompt.startswith(self._bos_text))
+        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of plain text (special-token markup is counted as text)."""
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(
+        self,
+        prompt_tokens: list[int],
+        options: SamplingOptions,
+        cancel: CancelToken,
+        stats: GenerationStats,
+    ) -> Iterator[str]:
+        """Yield text pieces; the prompt must already fit (the engine checks)."""
+        llm = self._llm
+        stats.prompt_tokens = len(prompt_tokens)
+        max_tokens = min(options.max_tokens, self.context_length - len(prompt_tokens))
+        llm.set_seed(options.seed if options.seed >= 0 else random.randrange(2**31))
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = StopMatcher(options.stop)
+        stats.finish_reason = "length"
+        self._cancel = cancel
+        self._set_abort(True)
+        tokens = llm.generate(
+            prompt_tokens,
+            top_k=options.top_k,
+            top_p=options.top_p,
+            min_p=options.min_p,
+            temp=options.temperature,
+            repeat_penalty=options.repeat_penalty,
+        )
+        try:
+            while stats.completion_tokens < max_tokens:
+                try:
+                    token = next(tokens)
+                except RuntimeError:
+                    if cancel.cancelled:  # llama_decode was aborted by the callback
+                        stats.finish_reason = "cancelled"
+                        return
+                    raise
+                if stats.completion_tokens == 0:
+                    self._set_abort(False)
+                if cancel.cancelled:
+                    stats.finish_reason = "cancelled"
+                    return
+                if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                    stats.finish_reason = "stop"
+                    break
+                stats.completion_tokens += 1
+                text = stops.feed(decoder.decode(llm.detokenize([token])))
+                if text:
+                    yield text
+                if stops.stopped:
+                    stats.finish_reason = "stop"
+                    return
+            tail = stops.feed(decoder.decode(b"", final=True))
+            tail += "" if stops.stopped else stops.flush()
+            if tail:
+                yield tail
+        finally:
+            tokens.close()
+            self._set_abort(False)
+            self._cancel = None
+
+    def close(self) -> None:
+        self._llm.close()

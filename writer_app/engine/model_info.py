@@ -1,0 +1,86 @@
+"""What a user needs to know about a model file, read from its GGUF header."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from gguf import LlamaFileType
+
+from writer_app.engine.gguf_file import GGUFHeader, read_header
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: Path
+    name: str
+    architecture: str
+    parameters: int
+    quantization: str
+    context_length: int
+    has_chat_template: bool
+    chat_template: str | None
+    file_size: int
+    # Shape of the key/value cache, for the memory estimate.
+    layers: int = 0
+    kv_width: int = 0
+
+    @property
+    def parameters_label(self) -> str:
+        n = self.parameters
+        for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+            if n >= scale:
+                return f"{n / scale:.1f}".rstrip("0").rstrip(".") + unit
+        return str(n)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data.pop("chat_template")
+        data["parameters_label"] = self.parameters_label
+        return data
+
+
+def _quantization(header: GGUFHeader) -> str:
+    file_type = header.metadata.get("general.file_type")
+    if isinstance(file_type, int):
+        try:
+            return LlamaFileType(file_type).name.removeprefix("MOSTLY_").removeprefix("ALL_")
+        except ValueError:
+            pass
+    # No file type recorded: name the type that holds most of the weights.
+    by_bytes: Counter[str] = Counter()
+    for t in header.tensors:
+        by_bytes[t.type.name] += t.n_bytes
+    return by_bytes.most_common(1)[0][0]
+
+
+def read_model_info(path: Path) -> ModelInfo:
+    """Check a GGUF file and describe it; raises ModelFileError for a bad file."""
+    header = read_header(path)
+    meta = header.metadata
+    arch = str(meta.get("general.architecture", "unknown"))
+    template = meta.get("tokenizer.chat_template")
+    ctx = meta.get(f"{arch}.context_length")
+    layers = meta.get(f"{arch}.block_count")
+    width = meta.get(f"{arch}.embedding_length")
+    heads = meta.get(f"{arch}.attention.head_count")
+    kv_heads = meta.get(f"{arch}.attention.head_count_kv", heads)
+    kv_width = 0
+    if isinstance(width, int) and isinstance(heads, int) and isinstance(kv_heads, int) and heads:
+        kv_width = width // heads * kv_heads
+    return ModelInfo(
+        path=path,
+        name=str(meta.get("general.name") or path.stem),
+        architecture=arch,
+        parameters=sum(t.n_elements for t in header.tensors),
+        quantization=_quantization(header),
+        context_length=int(ctx) if isinstance(ctx, int) else 0,
+        has_chat_template=isinstance(template, str) and bool(template.strip()),
+        chat_template=template if isinstance(template, str) else None,
+        file_size=path.stat().st_size,
+        layers=layers if isinstance(layers, int) else 0,
+        kv_width=kv_width,
+    )

@@ -1,0 +1,102 @@
+"""What goes into a generation and what comes out of it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length", "cancelled"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    # -1 picks a random seed.
+    seed: int = -1
+    max_tokens: int = 512
+    stop: tuple[str, ...] = ()
+
+
+class CancelToken:
+    """Set from any thread; the engine checks it between tokens and inside prompt evaluation."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class GenerationRequest:
+    """Either chat messages (rendered with the model's template) or a raw prompt."""
+
+    messages: list[ChatMessage] | None = None
+    prompt: str | None = None
+    options: SamplingOptions = field(default_factory=SamplingOptions)
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+    def __post_init__(self) -> None:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("a request has either messages or a prompt, not both")
+
+
+@dataclass
+class GenerationStats:
+    """Filled in by a backend while it streams."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: FinishReason = "stop"
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: FinishReason
+    # Wall time of the whole request, and of the prompt evaluation up to the first token.
+    seconds: float
+    first_token_seconds: float
+
+    @property
+    def cancelled(self) -> bool:
+        return self.finish_reason == "cancelled"
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Generation speed, after the prompt is evaluated."""
+        gen_time = self.seconds - self.first_token_seconds
+        if self.completion_tokens <= 1 or gen_time <= 0:
+            return 0.0
+        return (self.completion_tokens - 1) / gen_time
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Where a model runs, and why: shown to the user as is."""
+
+    device: str
+    gpu_layers: int
+    reason: str
+
+    @property
+    def offloaded(self) -> bool:
+        return self.gpu_layers != 0
