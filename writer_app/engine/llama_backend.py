@@ -8,6 +8,8 @@ every token), counts tokens exactly, and checks the cancel token between tokens.
 from __future__ import annotations
 
 import codecs
+import ctypes
+import logging
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,18 @@ from writer_app.engine.types import (
     GenerationStats,
     SamplingOptions,
 )
+
+log = logging.getLogger("writer_app.llama_cpp")
+
+
+@llama_cpp.llama_log_callback
+def _log_to_logging(_level: int, text: bytes, _data: ctypes.c_void_p) -> None:
+    # llama.cpp's own messages (some printed even with verbose=False, such as after an
+    # aborted decode) go to logging, never straight onto the user's terminal.
+    log.debug("%s", text.decode("utf-8", errors="replace").rstrip())
+
+
+llama_cpp.llama_log_set(_log_to_logging, ctypes.c_void_p(0))
 
 # Context to use when a model does not record its trained length.
 FALLBACK_CONTEXT = 4096
@@ -158,6 +172,11 @@ class LlamaCppBackend:
             tokens.close()
             self._set_abort(False)
             self._cancel = None
+
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens held in the context now (a cancelled prompt evaluation leaves fewer)."""
+        return int(self._llm.n_tokens)
 
     def close(self) -> None:
         self._llm.close()

@@ -1,0 +1,163 @@
+"""The llama.cpp engine with the real default model."""
+
+import pytest
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from writer_app.engine import hardware
+from writer_app.engine.engine import Engine
+from writer_app.engine.errors import PromptTooLongError
+from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.model_info import read_model_info
+from writer_app.engine.types import ChatMessage, GenerationRequest, SamplingOptions
+
+GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
+
+
+def ask(engine, text, options=GREEDY, raw=False):
+    pieces = []
+    if raw:
+        request = GenerationRequest(prompt=text, options=options)
+    else:
+        request = GenerationRequest(messages=[ChatMessage("user", text)], options=options)
+    result = engine.generate(request, pieces.append)
+    return result, pieces
+
+
+def test_context_length_comes_from_the_model(engine):
+    assert engine.info.context_length == 8192
+    assert engine.context_length == 8192
+
+
+def test_context_length_is_capped_by_the_setting(default_model_path):
+    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=1024))
+    try:
+        assert eng.context_length == 1024
+        assert eng.backend._llm.n_ctx() == 1024
+    finally:
+        eng.close()
+
+
+def test_threads_follow_the_cpu_count(engine):
+    assert engine.backend.threads == hardware.default_threads() >= 1
+    assert engine.backend._llm.n_threads == engine.backend.threads
+
+
+def test_offload_decision_can_be_read_back(engine):
+    import llama_cpp
+
+    device = engine.device
+    assert device.reason
+    if llama_cpp.llama_supports_gpu_offload():
+        assert device.offloaded and device.device == "gpu"
+    else:
+        assert not device.offloaded and device.device == "cpu"
+        assert "no GPU support" in device.reason
+
+
+def test_offload_choices():
+    assert hardware.choose_offload(True, "auto").gpu_layers == -1
+    off = hardware.choose_offload(True, "off")
+    assert off.gpu_layers == 0 and "turned off in the settings" in off.reason
+    cpu_only = hardware.choose_offload(False, "auto")
+    assert cpu_only.gpu_layers == 0 and "no GPU support" in cpu_only.reason
+
+
+def test_chat_prompt_is_the_models_own_template(engine):
+    messages = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi there")]
+    ours = engine.prompt_text(GenerationRequest(messages=messages))
+    formatter = Jinja2ChatFormatter(engine.info.chat_template, eos_token="<|im_end|>",
+                                    bos_token="<|im_start|>")
+    theirs = formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+    assert ours == theirs.prompt
+    assert ours.endswith("<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_chat_answer_streams_in_pieces(engine):
+    result, pieces = ask(engine, "Write one sentence about the sea.",
+                         SamplingOptions(seed=7, max_tokens=40))
+    assert len(pieces) > 5
+    assert "".join(pieces) == result.text
+    assert result.text.strip()
+    assert result.prompt_tokens > 10 and 0 < result.completion_tokens <= 40
+    assert result.finish_reason in ("stop", "length")
+
+
+def test_raw_completion_continues_the_prompt(engine):
+    result, _ = ask(engine, "The capital of France is", raw=True)
+    assert "Paris" in result.text
+    assert result.prompt_tokens == engine.count_tokens("The capital of France is")
+
+
+def test_same_seed_same_answer_other_seed_other_answer(engine):
+    options = SamplingOptions(temperature=1.0, seed=1234, max_tokens=30)
+    first, _ = ask(engine, "Invent a name for a cat.", options)
+    second, _ = ask(engine, "Invent a name for a cat.", options)
+    assert first.text == second.text
+    others = {ask(engine, "Invent a name for a cat.",
+                  SamplingOptions(temperature=1.0, seed=s, max_tokens=30))[0].text
+              for s in (1, 2, 3)}
+    assert len(others | {first.text}) > 1
+
+
+def test_top_k_one_is_greedy(engine):
+    greedy, _ = ask(engine, "Name three colours.")
+    top1, _ = ask(engine, "Name three colours.",
+                  SamplingOptions(temperature=1.5, top_k=1, seed=99, max_tokens=24))
+    assert top1.text == greedy.text
+
+
+def test_max_tokens_is_respected(engine):
+    result, _ = ask(engine, "Tell me a long story.", SamplingOptions(seed=3, max_tokens=5))
+    assert result.completion_tokens == 5
+    assert result.finish_reason == "length"
+
+
+def test_stop_strings_end_the_answer_before_them(engine):
+    free, _ = ask(engine, "1, 2, 3, 4, 5,", raw=True)
+    assert " 8" in free.text
+    stopped, pieces = ask(engine, "1, 2, 3, 4, 5,",
+                          SamplingOptions(temperature=0.0, max_tokens=24, stop=(" 8",)),
+                          raw=True)
+    assert stopped.finish_reason == "stop"
+    assert stopped.text == free.text[: free.text.index(" 8")]
+    assert "".join(pieces) == stopped.text
+
+
+def test_tokens_are_counted_with_the_models_tokenizer(engine):
+    text = "Writer counts tokens with the model's own tokenizer."
+    expected = engine.backend._llm.tokenize(text.encode(), add_bos=False)
+    assert engine.count_tokens(text) == len(expected)
+    assert engine.count_tokens("") == 0
+
+
+def test_prompt_longer_than_the_context_gives_both_numbers(default_model_path):
+    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=256))
+    try:
+        text = "word " * 400
+        with pytest.raises(PromptTooLongError) as err:
+            eng.generate(GenerationRequest(prompt=text))
+        n = eng.backend.tokenize_prompt(text)
+        assert err.value.prompt_tokens == len(n) > 256
+        assert f"{len(n)} tokens long" in str(err.value)
+        assert "holds 256 tokens" in str(err.value)
+    finally:
+        eng.close()
+
+
+def test_answer_is_clamped_to_the_room_left_in_the_context(default_model_path):
+    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=256))
+    try:
+        prompt = "one two three " * 80
+        room = 256 - len(eng.backend.tokenize_prompt(prompt))
+        result = eng.generate(GenerationRequest(prompt=prompt,
+                                                options=SamplingOptions(max_tokens=1000)))
+        assert result.completion_tokens <= room
+    finally:
+        eng.close()
+
+
+def test_a_request_has_messages_or_a_prompt():
+    with pytest.raises(ValueError):
+        GenerationRequest()
+    with pytest.raises(ValueError):
+        GenerationRequest(messages=[ChatMessage("user", "x")], prompt="x")
