@@ -1,5 +1,7 @@
 """Small files the tests make with real tools."""
 
+import os
+import pwd
 from pathlib import Path
 
 import numpy as np
@@ -15,3 +17,26 @@ def write_tiny_gguf(path: Path, arch: str = "llama") -> None:
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def error_as_unprivileged_user(func, path: Path) -> str:
+    """The message `func(path)` raises for user nobody (root can read any file)."""
+    nobody = pwd.getpwnam("nobody")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop root, try the file, report the message
+        message = "no error"
+        try:
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            func(path)
+        except Exception as exc:
+            message = str(exc)
+        finally:
+            os.write(write_end, message.encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        message = f.read().decode()
+    os.waitpid(pid, 0)
+    return message

@@ -1,7 +1,6 @@
 """Model files are read and checked before llama.cpp sees them."""
 
 import os
-import pwd
 import shutil
 import struct
 import subprocess
@@ -16,7 +15,7 @@ from writer_app.engine.errors import EngineError, ModelFileError
 from writer_app.engine.gguf_file import read_header
 from writer_app.engine.model_info import read_model_info
 
-from .helpers import write_tiny_gguf
+from .helpers import error_as_unprivileged_user, write_tiny_gguf
 
 
 def test_default_model_metadata(default_model_path):
@@ -130,29 +129,6 @@ def test_dangling_link(tmp_path):
     _refused(path, "no such file")
 
 
-def _read_as_unprivileged_user(path):
-    """The error message read_model_info gives to a user who may not read `path`."""
-    nobody = pwd.getpwnam("nobody")
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: drop root, try the file, report the message
-        message = "no error"
-        try:
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            read_model_info(path)
-        except Exception as exc:
-            message = str(exc)
-        finally:
-            os.write(write_end, message.encode())
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as f:
-        message = f.read().decode()
-    os.waitpid(pid, 0)
-    return message
-
-
 def test_unreadable_file(tmp_path):
     """Without read permission (root reads anything, so root checks as user nobody)."""
     folder = Path(tempfile.mkdtemp(prefix="writer-unreadable-"))
@@ -164,7 +140,8 @@ def test_unreadable_file(tmp_path):
         if os.geteuid() != 0:
             _refused(path, "cannot be read")
         else:
-            assert _read_as_unprivileged_user(path) == f"{path}: cannot be read: Permission denied"
+            assert error_as_unprivileged_user(read_model_info, path) == (
+                f"{path}: cannot be read: Permission denied")
     finally:
         shutil.rmtree(folder)
 

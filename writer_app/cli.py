@@ -43,6 +43,10 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="plain completion of the prompt, without the chat template")
     gen.add_argument("--json", action="store_true",
                      help="print one JSON object with the text and figures at the end")
+    ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
+                         "EPUB, HTML, RTF, Markdown, text)")
+    ext.add_argument("file", type=Path)
+    ext.add_argument("--json", action="store_true", help="print the structure as JSON")
     return parser
 
 
@@ -120,6 +124,17 @@ def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 130 if result.cancelled else 0
 
 
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from writer_app.documents.loader import load_document
+
+    doc = load_document(args.file)
+    if args.json:
+        print(json.dumps(doc.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(doc.text())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
@@ -130,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(prefs, _folders(args, prefs))
         if args.command == "models":
             return _cmd_models(args, prefs)
+        if args.command == "extract":
+            return _cmd_extract(args)
         return _cmd_generate(args, prefs)
     except WriterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
