@@ -6,10 +6,11 @@ Bad input never shows a traceback: a WriterError becomes one line on stderr and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -47,11 +48,42 @@ def _build_parser() -> argparse.ArgumentParser:
                          "EPUB, HTML, RTF, Markdown, text)")
     ext.add_argument("file", type=Path)
     ext.add_argument("--json", action="store_true", help="print the structure as JSON")
+    summ = sub.add_parser("summarize", help="summarize a document, every part of it; "
+                          "progress goes to stderr")
+    summ.add_argument("file", type=Path)
+    summ.add_argument("--length", choices=["short", "medium", "points"], default="medium")
+    summ.add_argument("--model", metavar="NAME_OR_PATH")
+    summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
     return parser
 
 
 def _folders(args: argparse.Namespace, prefs: settings.Settings) -> list[Path]:
     return paths.model_search_dirs([*prefs.extra_model_dirs, *args.model_dir])
+
+
+def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
+    config = LlamaConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload)
+    return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),
+                             config)
+
+
+def _write(piece: str) -> None:
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _interrupt_cancels(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl-C cancels the running request (it stops at the next token)."""
+
+    def on_interrupt(_sig: int, _frame: FrameType | None) -> None:
+        cancel.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
@@ -80,31 +112,20 @@ def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
 def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     if args.max_tokens is not None and args.max_tokens < 1:
         raise WriterError("--max-tokens must be at least 1")
-    config = LlamaConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload)
-    engine = Engine.load_named(args.model or prefs.model_path or None,
-                               _folders(args, prefs), config)
+    engine = _load_engine(args, prefs)
     options = prefs.sampling(temperature=args.temperature, seed=args.seed,
                              max_tokens=args.max_tokens)
     cancel = CancelToken()
-
-    def on_interrupt(_sig: int, _frame: FrameType | None) -> None:
-        cancel.cancel()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     if args.raw:
         request = GenerationRequest(prompt=args.prompt, options=options, cancel=cancel)
     else:
         request = GenerationRequest(messages=[ChatMessage("user", args.prompt)],
                                     options=options, cancel=cancel)
 
-    def show(piece: str) -> None:
-        sys.stdout.write(piece)
-        sys.stdout.flush()
-
     try:
-        result = engine.generate(request, None if args.json else show)
+        with _interrupt_cancels(cancel):
+            result = engine.generate(request, None if args.json else _write)
     finally:
-        signal.signal(signal.SIGINT, previous)
         engine.close()
     if args.json:
         print(json.dumps({
@@ -135,6 +156,38 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.documents.loader import load_document
+    from writer_app.tasks.summarize import summarize
+
+    doc = load_document(args.file)  # a bad file is reported before the model loads
+    engine = _load_engine(args, prefs)
+    cancel = CancelToken()
+
+    def progress(stage: str, i: int, n: int) -> None:
+        label = {"part": "summarizing part", "combine": "combining summaries",
+                 "summary": "summarizing"}[stage]
+        print(f"{label} {i} of {n}", file=sys.stderr, flush=True)
+
+    try:
+        with _interrupt_cancels(cancel):
+            result = summarize(doc, engine, args.length, cancel=cancel, progress=progress,
+                               on_piece=None if args.json else _write)
+    finally:
+        engine.close()
+    if args.json:
+        source = {"path": str(doc.path), "type": doc.type, "title": doc.title,
+                  "pages": doc.pages, "words": doc.words}
+        print(json.dumps({"summary": result.summary, "parts": result.parts,
+                          "input_tokens": result.input_tokens,
+                          "seconds": round(result.seconds, 3),
+                          "model_seconds": round(result.model_seconds, 3),
+                          "source": source}, ensure_ascii=False))
+    else:
+        print()
+    return 130 if result.cancelled else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
@@ -147,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_models(args, prefs)
         if args.command == "extract":
             return _cmd_extract(args)
+        if args.command == "summarize":
+            return _cmd_summarize(args, prefs)
         return _cmd_generate(args, prefs)
     except WriterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
