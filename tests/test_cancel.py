@@ -94,3 +94,13 @@ def test_a_request_cancelled_before_it_starts_produces_nothing(engine):
     pieces = []
     result = engine.generate(story_request(cancel), pieces.append)
     assert result.cancelled and pieces == [] and result.text == ""
+
+
+def test_child_token_follows_its_parent_but_not_the_other_way():
+    parent = CancelToken()
+    child = CancelToken(parent=parent)
+    child.cancel()
+    assert child.cancelled and not parent.cancelled
+    other = CancelToken(parent=parent)
+    parent.cancel()
+    assert other.cancelled

@@ -1,6 +1,7 @@
 """Summaries with the real default model: one pass, map-reduce, recursion, cancel."""
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -64,6 +65,8 @@ def test_a_document_that_fits_is_summarized_in_one_pass(engine):
                        on_piece=pieces.append)
     assert result.parts == 1 and stages == [("summary", 1, 1)]
     assert result.summary and "".join(pieces).strip() == result.summary
+    # "short" is one or two sentences, whatever the model would have added.
+    assert 1 <= len(re.findall(r"[.!?](?=\s|$)", result.summary)) <= 2
     assert result.input_tokens > 50
     assert 0 < result.model_seconds <= result.seconds
 
@@ -78,7 +81,8 @@ def test_a_long_document_is_summarized_part_by_part(engine):
     assert stages[:n] == [("part", i, n) for i in range(1, n + 1)]
     assert stages[-1] == ("combine", 1, 1)
     assert len(result.part_summaries) == n and all(result.part_summaries)
-    assert result.summary
+    lines = result.summary.splitlines()
+    assert lines and all(line.startswith("- ") for line in lines)
 
 
 @pytest.mark.slow
@@ -158,3 +162,13 @@ def test_cli_summarize_bad_file(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"writer-app: error: {path}: is empty (0 bytes)"
+
+
+def test_a_part_the_model_leaves_empty_keeps_its_opening(engine):
+    from writer_app.tasks.summarize import PART_MAX_TOKENS, _opening
+
+    part = split(sections_doc().blocks, 4000, engine.count_tokens)[0]
+    opening = _opening(part, engine.count_tokens)
+    assert part.text().startswith(opening.split()[0])
+    assert " ".join(part.text().split()).startswith(opening)
+    assert PART_MAX_TOKENS // 2 < engine.count_tokens(opening) <= PART_MAX_TOKENS

@@ -30,17 +30,22 @@ class SamplingOptions:
 
 
 class CancelToken:
-    """Set from any thread; the engine checks it between tokens and inside prompt evaluation."""
+    """Set from any thread; the engine checks it between tokens and inside prompt evaluation.
 
-    def __init__(self) -> None:
+    A child token is cancelled with its parent, and can also be cancelled alone (a task
+    ending one request early without cancelling the whole job).
+    """
+
+    def __init__(self, parent: CancelToken | None = None) -> None:
         self._event = threading.Event()
+        self._parent = parent
 
     def cancel(self) -> None:
         self._event.set()
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set()
+        return self._event.is_set() or (self._parent is not None and self._parent.cancelled)
 
 
 @dataclass

@@ -1,0 +1,100 @@
+"""Keep a streamed summary to the shape the user asked for, as it streams.
+
+Small models drift: three sentences for "one or two", a preamble before the bullet
+list, the prompt's <document> markers echoed back. The shaper sees each piece, passes
+on what fits and says when the answer is complete, so generation can stop there.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MARKERS = re.compile(r"</?\s*document\s*>", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s)")
+_SENTENCE_END_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+
+
+class Shaper:
+    def __init__(self, length: str) -> None:
+        self.length = length
+        self.complete = False
+        self._buffer = ""
+        self._sentences = 0
+        self._bullets = 0
+        self._emitted = ""
+        self._prose: list[str] = []
+
+    def feed(self, piece: str) -> str:
+        """The part of `piece` to show; sets `complete` when nothing more is wanted."""
+        if self.complete:
+            return ""
+        self._buffer += piece
+        if self.length == "points":
+            out = self._points(final=False)
+        elif self.length == "short":
+            out = self._short()
+        else:
+            out, self._buffer = self._buffer, ""
+            out = _MARKERS.sub("", out)
+        if not self._emitted:
+            out = out.lstrip()
+        self._emitted += out
+        return out
+
+    def finish(self) -> str:
+        """What was held back, at the end of the stream."""
+        if self.complete:
+            return ""
+        out = self._points(final=True) if self.length == "points" else _MARKERS.sub(
+            "", self._buffer)
+        self._buffer = ""
+        self.complete = True
+        self._emitted += out
+        return out if self.length == "points" else out.rstrip()
+
+    def _short(self) -> str:
+        # Hold back a possible "<document" marker until its end arrives.
+        text = _MARKERS.sub("", self._buffer)
+        if "<" in text[-12:]:
+            cut = text.rindex("<")
+            text, self._buffer = text[:cut], text[cut:]
+        else:
+            self._buffer = ""
+        out = ""
+        start = 0
+        # A full stop at the very end may be a decimal point ("1.8"): wait for what follows.
+        for m in _SENTENCE_END.finditer(text):
+            self._sentences += 1
+            out += text[start : m.end()]
+            start = m.end()
+            if self._sentences == 2:
+                self.complete = True
+                return out
+        self._buffer = text[start:] + self._buffer
+        return out
+
+    def _points(self, final: bool) -> str:
+        lines = self._buffer.split("\n")
+        self._buffer = "" if final else lines.pop()
+        out = []
+        for raw in lines:
+            line = _MARKERS.sub("", raw).strip()
+            if not line:
+                continue
+            bullet = _BULLET.match(line)
+            if bullet:
+                self._bullets += 1
+                out.append("- " + line[bullet.end():])
+            elif self._bullets:
+                # Commentary after the list ends the answer.
+                self.complete = True
+                break
+            else:
+                # Before the first bullet: a preamble ("Here are the key points:"), or
+                # prose, kept in case no list ever comes.
+                self._prose.append(line)
+        if final and not self._bullets:
+            prose = " ".join(p for p in self._prose if not p.endswith(":"))
+            out = [f"- {s.strip()}" for s in _SENTENCE_END_SPLIT.split(prose) if s.strip()]
+        return "".join(f"{line}\n" for line in out)
