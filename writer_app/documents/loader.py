@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +22,7 @@ from writer_app.documents.model import (
 from writer_app.documents.office import load_docx, load_odt
 from writer_app.documents.pdf import load_pdf
 from writer_app.documents.text import NotText, decode, markdown_blocks, text_blocks
+from writer_app.filecheck import regular_file_problem
 
 LABELS = {"text": "text", "markdown": "Markdown", "html": "HTML", "pdf": "PDF",
           "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)", "epub": "EPUB", "rtf": "RTF"}
@@ -95,21 +94,11 @@ LOADERS: dict[str, Callable[[Path], Document]] = {
 
 def load_document(path: Path) -> Document:
     path = Path(path)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise DocumentError(path, "no such file") from None
-    except OSError as exc:
-        raise DocumentError(path, f"cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise DocumentError(path, "is a folder, not a document")
-    if not stat.S_ISREG(st.st_mode):
-        raise DocumentError(path, "is not a regular file")
-    if st.st_size == 0:
-        raise DocumentError(path, "is empty (0 bytes)")
-    if st.st_size > MAX_FILE_BYTES:
-        raise DocumentError(path, f"is {_mib(st.st_size)}, over the {_mib(MAX_FILE_BYTES)} "
-                                  "size cap")
+    problem, size = regular_file_problem(path, "a document")
+    if problem:
+        raise DocumentError(path, problem)
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(path, f"is {_mib(size)}, over the {_mib(MAX_FILE_BYTES)} size cap")
     try:
         with open(path, "rb") as f:
             head = f.read(4096)

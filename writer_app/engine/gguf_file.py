@@ -8,8 +8,6 @@ reach llama.cpp, which aborts the whole process on some broken files.
 
 from __future__ import annotations
 
-import os
-import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 from gguf import GGML_QUANT_SIZES, GGUF_DEFAULT_ALIGNMENT, GGMLQuantizationType, GGUFValueType
 
 from writer_app.engine.errors import ModelFileError
+from writer_app.filecheck import regular_file_problem
 
 MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -204,21 +203,12 @@ def _describe_wrong_magic(magic: bytes) -> str:
 
 def read_header(path: Path) -> GGUFHeader:
     """Parse and check a GGUF file; raise ModelFileError naming the file and the reason."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ModelFileError(path, "no such file") from None
-    except OSError as exc:
-        raise ModelFileError(path, f"cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ModelFileError(path, "is a folder, not a model file")
-    if not stat.S_ISREG(st.st_mode):
-        raise ModelFileError(path, "is not a regular file")
-    if st.st_size == 0:
-        raise ModelFileError(path, "is empty (0 bytes)")
+    problem, size = regular_file_problem(path, "a model file")
+    if problem:
+        raise ModelFileError(path, problem)
     try:
         with open(path, "rb") as f:
-            cur = _Cursor(f, st.st_size)
+            cur = _Cursor(f, size)
             try:
                 header = _parse(cur)
             except ModelFileError as exc:
@@ -231,9 +221,9 @@ def read_header(path: Path) -> GGUFHeader:
         raise ModelFileError(path, f"is malformed: {exc}") from None
     data_end = max((header.data_offset + t.offset + t.n_bytes for t in header.tensors),
                    default=header.data_offset)
-    if data_end > st.st_size:
+    if data_end > size:
         raise ModelFileError(path, f"is truncated: its tensors need {data_end} bytes, "
-                                   f"the file has {st.st_size}")
+                                   f"the file has {size}")
     if not header.tensors:
         raise ModelFileError(path, "is malformed: it holds no tensors")
     return header
