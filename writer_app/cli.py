@@ -44,6 +44,16 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="plain completion of the prompt, without the chat template")
     gen.add_argument("--json", action="store_true",
                      help="print one JSON object with the text and figures at the end")
+    sub.add_parser("actions", help="list the writing actions")
+    rw = sub.add_parser("rewrite", help="run a writing action on a file or standard input")
+    rw.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    rw.add_argument("--action", required=True, metavar="NAME")
+    rw.add_argument("--instruction", metavar="TEXT", help="for the custom action")
+    rw.add_argument("--diff", action="store_true",
+                    help="print a word diff: [-removed-]{+added+}")
+    rw.add_argument("--model", metavar="NAME_OR_PATH")
+    rw.add_argument("--seed", type=int)
+
     ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
                          "EPUB, HTML, RTF, Markdown, text)")
     ext.add_argument("file", type=Path)
@@ -145,6 +155,61 @@ def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 130 if result.cancelled else 0
 
 
+def _cmd_actions(prefs: settings.Settings) -> int:
+    from writer_app.tasks.actions import all_actions
+
+    for action in all_actions(prefs.custom_actions):
+        print(f"{action.name:10s} {action.label}  ({action.use} the text)")
+    return 0
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    from writer_app.documents.loader import load_document
+
+    path = Path(name)
+    if path.suffix.lower() in (".txt", ".md", ".markdown", "") and path.is_file():
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            pass
+        except OSError as exc:
+            raise WriterError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    return load_document(path).text()
+
+
+def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.tasks.actions import find_action
+    from writer_app.tasks.diff import render_diff
+    from writer_app.tasks.rewrite import run_action
+
+    action = find_action(args.action, prefs.custom_actions)
+    text = _read_input(args.file)
+    if not text.strip():
+        raise WriterError(f"{'standard input' if args.file == '-' else args.file} is empty: "
+                          "there is no text to work on")
+    engine = _load_engine(args, prefs)
+    cancel = CancelToken()
+
+    def progress(i: int, n: int) -> None:
+        if n > 1:
+            print(f"paragraph {i} of {n}", file=sys.stderr, flush=True)
+
+    try:
+        with _interrupt_cancels(cancel):
+            result = run_action(engine, action, text, instruction=args.instruction,
+                                options=prefs.sampling(temperature=0.2, seed=args.seed),
+                                cancel=cancel,
+                                progress=progress)
+    finally:
+        engine.close()
+    if result.cancelled:
+        return 130
+    print(render_diff(result.changes) if args.diff else result.text)
+    return 0
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from writer_app.documents.loader import load_document
 
@@ -198,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(prefs, _folders(args, prefs))
         if args.command == "models":
             return _cmd_models(args, prefs)
+        if args.command == "actions":
+            return _cmd_actions(prefs)
+        if args.command == "rewrite":
+            return _cmd_rewrite(args, prefs)
         if args.command == "extract":
             return _cmd_extract(args)
         if args.command == "summarize":

@@ -29,6 +29,8 @@ class Settings:
     # Model: a path, or empty for the default model.
     model_path: str = ""
     extra_model_dirs: list[str] = field(default_factory=list)
+    # Writing actions of the user's own: {"name", "label", "instruction", "use"?} each.
+    custom_actions: list[dict[str, str]] = field(default_factory=list)
     # The context is the model's trained length, capped by this (memory grows with it).
     context_length_cap: int = 8192
     # 0 means: choose from the CPU count.
@@ -52,6 +54,9 @@ class Settings:
         return SamplingOptions(**values)
 
 
+_LIST_ITEMS: dict[str, type] = {"extra_model_dirs": str, "custom_actions": dict}
+
+
 class SettingsError(ValueError):
     pass
 
@@ -71,7 +76,8 @@ def _check_types(raw: dict[str, Any]) -> dict[str, Any]:
             ok = isinstance(value, (int, float))
             value = float(value) if ok else value
         elif isinstance(expected, list):
-            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            item = _LIST_ITEMS[key]
+            ok = isinstance(value, list) and all(isinstance(v, item) for v in value)
         else:
             ok = isinstance(value, type(expected))
         if not ok:
