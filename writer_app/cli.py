@@ -54,6 +54,15 @@ def _build_parser() -> argparse.ArgumentParser:
     rw.add_argument("--model", metavar="NAME_OR_PATH")
     rw.add_argument("--seed", type=int)
 
+    tr = sub.add_parser("translate", help="translate a file or standard input, keeping its "
+                        "Markdown structure")
+    tr.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    tr.add_argument("--to", required=True, metavar="LANG", help="code or name: fr, German, …")
+    tr.add_argument("--from", dest="source", metavar="LANG",
+                    help="the source language, when detection is unsure")
+    tr.add_argument("--json", action="store_true")
+    tr.add_argument("--model", metavar="NAME_OR_PATH")
+
     ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
                          "EPUB, HTML, RTF, Markdown, text)")
     ext.add_argument("file", type=Path)
@@ -210,6 +219,48 @@ def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 0
 
 
+def _cmd_translate(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.tasks.languages import language
+    from writer_app.tasks.translate import translate
+
+    target = language(args.to)
+    source = language(args.source) if args.source else None
+    text = _read_input(args.file)
+    if not text.strip():
+        raise WriterError(f"{'standard input' if args.file == '-' else args.file} is empty: "
+                          "there is no text to translate")
+    engine = _load_engine(args, prefs)
+    cancel = CancelToken()
+
+    def progress(i: int, n: int) -> None:
+        print(f"block {i} of {n}", file=sys.stderr, flush=True)
+
+    try:
+        with _interrupt_cancels(cancel):
+            result = translate(engine, text, target, source=source, cancel=cancel,
+                               progress=progress)
+    finally:
+        engine.close()
+    if result.cancelled:
+        return 130
+    if args.json:
+        detected = result.source
+        print(json.dumps({"text": result.text, "to": target.name,
+                          "from": (source or detected.language).name,
+                          "detected": {"code": detected.language.code,
+                                       "language": detected.language.name,
+                                       "confidence": round(detected.confidence, 4),
+                                       "sure": detected.sure},
+                          "blocks": result.blocks}, ensure_ascii=False))
+    else:
+        if source is None and not result.source.sure:
+            print(f"note: the source language looks like {result.source.language.name} "
+                  f"({result.source.confidence:.0%} sure); set it with --from",
+                  file=sys.stderr)
+        print(result.text)
+    return 0
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from writer_app.documents.loader import load_document
 
@@ -267,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_actions(prefs)
         if args.command == "rewrite":
             return _cmd_rewrite(args, prefs)
+        if args.command == "translate":
+            return _cmd_translate(args, prefs)
         if args.command == "extract":
             return _cmd_extract(args)
         if args.command == "summarize":
