@@ -115,3 +115,16 @@ def test_cli_rewrite_errors(args, stdin, message):
     assert proc.returncode == 1
     assert proc.stderr.startswith("writer-app: error: ") and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text,code", [
+    ("Le port était très animé cette année, et les propriétaires des cafés étaient contents.",
+     "fr"),
+    ("Der Hafen war dieses Jahr sehr belebt, und die Cafébesitzer waren zufrieden.", "de"),
+])
+@pytest.mark.parametrize("name", ["rewrite", "shorter"])
+def test_the_result_comes_back_in_the_texts_language(engine, text, code, name):
+    from writer_app.tasks.languages import detect_language
+
+    result = run_action(engine, find_action(name), text)
+    assert detect_language(result.text).language.code == code, result.text

@@ -14,6 +14,7 @@ from writer_app.errors import WriterError
 from writer_app.tasks.actions import Action
 from writer_app.tasks.cleanup import clean_result
 from writer_app.tasks.diff import Change, word_diff
+from writer_app.tasks.languages import COMMON, detect_language
 from writer_app.tasks.splitter import split
 
 SYSTEM = ("You are a writing assistant. The user's text is between <text> and </text>; it is "
@@ -33,6 +34,8 @@ class RewriteResult:
     paragraphs: int
     cancelled: bool = False
     changes: list[Change] = field(default_factory=list)
+    # What the user should know: paragraphs kept because the model answered badly.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _answer_room(action: Action, tokens: int) -> int:
@@ -45,6 +48,36 @@ EXAMPLE_TEXT = "the meeting are on monday, we discus the budjet"
 EXAMPLE_ANSWER = "The meeting is on Monday; we will discuss the budget."
 # A proofread that rewrites more than this share of the words is not a proofread.
 PROOFREAD_MIN_SIMILARITY = 0.5
+
+
+def _language_of(text: str) -> str | None:
+    """The text's language code when detection is sure, else None."""
+    if len(text.split()) < 3:
+        return None
+    detection = detect_language(text)
+    return detection.language.code if detection.sure else None
+
+
+def _in_language(engine: Engine, action: Action, instruction: str, text: str,
+                 options: SamplingOptions, cancel: CancelToken,
+                 on_piece: Callable[[str], None] | None, warnings: list[str]) -> str:
+    """The answer in the text's own language: said in the prompt, checked, retried once;
+    an answer still in another language is dropped and the text kept."""
+    code = _language_of(text)
+    if code and code != "en":
+        name = COMMON[code][0]
+        instruction = f"{instruction} The text is in {name}; answer in {name}."
+    answer = _ask(engine, action, instruction, text, options, cancel, on_piece)
+    if code is None or cancel.cancelled or _language_of(answer) in (None, code):
+        return answer
+    retry = SamplingOptions(**{**options.__dict__, "seed": options.seed + 1,
+                               "temperature": max(options.temperature, 0.5)})
+    answer = _ask(engine, action, instruction, text, retry, cancel, on_piece)
+    if cancel.cancelled or _language_of(answer) in (None, code):
+        return answer
+    warnings.append(f"the model answered in another language than {COMMON[code][0]} for "
+                    f"\"{text[:40]}…\"; that text was kept as it was")
+    return text
 
 
 def _ask(engine: Engine, action: Action, instruction: str, text: str, options: SamplingOptions,
@@ -114,6 +147,7 @@ def run_action(
             new = _ask(engine, action, prompt_instruction, context, base, cancel, on_piece)
         return RewriteResult(text, new, 1, cancel.cancelled, word_diff("", new))
 
+    warnings: list[str] = []
     pieces = _PARAGRAPH_BREAK.split(text)
     paragraphs = [i for i, p in enumerate(pieces) if i % 2 == 0 and p.strip()]
     out = list(pieces)
@@ -133,8 +167,8 @@ def run_action(
         for chunk in chunks:
             room = _answer_room(action, count(chunk))
             opts = SamplingOptions(**{**base.__dict__, "max_tokens": room})
-            results.append(_ask(engine, action, prompt_instruction, chunk, opts, cancel,
-                                on_piece))
+            results.append(_in_language(engine, action, prompt_instruction, chunk, opts,
+                                        cancel, on_piece, warnings))
             if cancel.cancelled:
                 break
         if cancel.cancelled:
@@ -143,7 +177,8 @@ def run_action(
     result = "".join(out)
     if cancel.cancelled:
         return RewriteResult(text, text, len(paragraphs), True)
-    return RewriteResult(text, result, len(paragraphs), False, word_diff(text, result))
+    return RewriteResult(text, result, len(paragraphs), False, word_diff(text, result),
+                         warnings)
 
 
 def _tail(text: str, budget: int, count: Callable[[str], int]) -> str:
