@@ -172,12 +172,18 @@ def _cmd_actions(prefs: settings.Settings) -> int:
     return 0
 
 
-def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    from writer_app.documents.loader import load_document
+def _read_input(name: str, purpose: str) -> str:
+    """The text of FILE or of standard input ("-"); empty input is an error."""
+    text = sys.stdin.read() if name == "-" else _read_file(Path(name))
+    if not text.strip():
+        where = "standard input" if name == "-" else name
+        raise WriterError(f"{where} is empty: there is no text to {purpose}")
+    return text
 
-    path = Path(name)
+
+def _read_file(path: Path) -> str:
+    # Plain text and Markdown are read as they are, so their markup survives; any other
+    # document goes through its loader.
     if path.suffix.lower() in (".txt", ".md", ".markdown", "") and path.is_file():
         try:
             return path.read_text(encoding="utf-8")
@@ -185,6 +191,8 @@ def _read_input(name: str) -> str:
             pass
         except OSError as exc:
             raise WriterError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    from writer_app.documents.loader import load_document
+
     return load_document(path).text()
 
 
@@ -194,10 +202,7 @@ def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
     from writer_app.tasks.rewrite import run_action
 
     action = find_action(args.action, prefs.custom_actions)
-    text = _read_input(args.file)
-    if not text.strip():
-        raise WriterError(f"{'standard input' if args.file == '-' else args.file} is empty: "
-                          "there is no text to work on")
+    text = _read_input(args.file, "work on")
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 
@@ -225,10 +230,7 @@ def _cmd_translate(args: argparse.Namespace, prefs: settings.Settings) -> int:
 
     target = language(args.to)
     source = language(args.source) if args.source else None
-    text = _read_input(args.file)
-    if not text.strip():
-        raise WriterError(f"{'standard input' if args.file == '-' else args.file} is empty: "
-                          "there is no text to translate")
+    text = _read_input(args.file, "translate")
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 
