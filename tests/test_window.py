@@ -1,23 +1,224 @@
-"""The placeholder window: it opens and names the model that was found."""
+"""The window with the real default model: suggestions, files, autosave, model loading."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from writer_app import paths
 from writer_app.engine import default_model
 from writer_app.settings import Settings
+from writer_app.ui import file_ops
 from writer_app.ui.main_window import MainWindow
 
+SAMPLE = "Teh harbour was very busy this yeer, and the cafe owners was happy about it."
 
-def test_window_shows_the_default_model(qtbot):
-    window = MainWindow(Settings(), paths.model_search_dirs())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+
+def answer_next_dialog(button):
+    """Click `button` in the next modal dialog, as a user would."""
+    def click():
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QMessageBox):
+            dialog.button(button).click()
+        else:
+            QTimer.singleShot(20, click)
+    QTimer.singleShot(20, click)
+
+
+@pytest.fixture
+def window(qtbot):
+    # Closed here rather than by qtbot, which closes widgets before fixtures end and
+    # would meet the unsaved-changes question.
+    w = MainWindow(Settings(), paths.model_search_dirs())
+    w.show()
+    qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
+    yield w
+    w.editor.document().setModified(False)
+    w.close()
+    w.deleteLater()
+
+
+def wait_for_suggestion(qtbot, w):
+    qtbot.waitUntil(lambda: not w.pending.job.running, timeout=120000)
+
+
+def test_window_shows_the_model_and_device(window):
     assert default_model.FILE_NAME in window.model_label.text()
     assert "Q4_1" in window.model_label.text()
-    qtbot.keyClicks(window.editor, "Hello")
-    assert window.editor.toPlainText() == "Hello"
+    assert window.device_label.text() in ("Device: cpu", "Device: gpu")
+    assert window.device_label.toolTip()
+
+
+def test_suggestion_streams_and_accept_is_one_undo_step(qtbot, window):
+    window.set_text(SAMPLE, None)
+    window.editor.selectAll()
+    window.suggest("rewrite")
+    assert window.suggestions.stop_button.isEnabled()
+    wait_for_suggestion(qtbot, window)
+    suggestion = window.pending.result.text
+    assert suggestion and suggestion != SAMPLE
+    assert window.suggestions.accept_button.isEnabled()
+    assert "line-through" in window.suggestions.view.toHtml()  # the diff is shown
+    assert window.accept_suggestion()
+    assert window.editor.toPlainText() == suggestion
+    window.editor.undo()
+    assert window.editor.toPlainText() == SAMPLE
+
+
+def test_no_selection_works_on_the_current_paragraph(qtbot, window):
+    window.set_text("First paragraph stays.\nTeh second one was writen badly.\nThird stays.",
+                    None)
+    cursor = window.editor.textCursor()
+    cursor.setPosition(len("First paragraph stays.\n") + 3)
+    window.editor.setTextCursor(cursor)
+    window.suggest("proofread")
+    wait_for_suggestion(qtbot, window)
+    assert window.pending.original == "Teh second one was writen badly."
+    window.accept_suggestion()
+    lines = window.editor.toPlainText().split("\n")
+    assert lines[0] == "First paragraph stays." and lines[2] == "Third stays."
+
+
+def test_the_editor_stays_usable_and_a_changed_original_is_not_overwritten(qtbot, window):
+    window.set_text(SAMPLE, None)
+    window.editor.selectAll()
+    window.suggest("longer")
+    # Typing while the model works: the original text changes under the suggestion.
+    cursor = window.editor.textCursor()
+    cursor.setPosition(0)
+    window.editor.setTextCursor(cursor)
+    qtbot.keyClicks(window.editor, "Note: ")
+    wait_for_suggestion(qtbot, window)
+    before = window.editor.toPlainText()
+    assert before == "Note: " + SAMPLE
+    assert not window.accept_suggestion()
+    assert window.editor.toPlainText() == before
+    assert "changed while the suggestion was written" in window.suggestions.status.text()
+
+
+def test_stop_reject_and_regenerate(qtbot, window):
+    window.set_text(SAMPLE * 6, None)
+    window.editor.selectAll()
+    window.suggest("longer")
+    qtbot.waitUntil(lambda: window.suggestions.view.toPlainText() != "", timeout=30000)
+    window.stop_suggestion()
+    wait_for_suggestion(qtbot, window)
+    assert window.suggestions.status.text() == "Stopped."
+    assert window.editor.toPlainText() == SAMPLE * 6
+    window.editor.selectAll()
+    window.suggest("formal")
+    wait_for_suggestion(qtbot, window)
+    window.regenerate()
+    wait_for_suggestion(qtbot, window)
+    assert window.pending.result is not None
+    window.reject_suggestion()
+    assert window.pending is None and window.editor.toPlainText() == SAMPLE * 6
+
+
+def test_title_marks_unsaved_changes_and_save_is_atomic(qtbot, window, tmp_path):
+    path = tmp_path / "draft.md"
+    window.set_text("# Draft\n", None)
+    qtbot.keyClicks(window.editor, "More words")
+    assert window.isWindowModified() and window.windowTitle().startswith("Untitled[*]")
+    assert window.save_to(path)
+    assert path.read_text() == window.editor.toPlainText()
+    assert not window.isWindowModified()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.md"]
+    assert window.prefs.recent_files[0] == str(path)
+
+
+def test_closing_with_unsaved_changes_asks(qtbot, window):
+    qtbot.keyClicks(window.editor, "unsaved words")
+    answer_next_dialog(QMessageBox.StandardButton.Cancel)
+    window.close()
+    assert window.isVisible()
+    assert window.editor.toPlainText() == "unsaved words"
+
+
+def test_open_and_import(qtbot, window, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Some notes.", encoding="utf-8")
+    assert window.open_path(path)
+    assert window.editor.toPlainText() == "Some notes." and window.path == path
+    fixture = Path(__file__).parent / "fixtures" / "harbour-libreoffice.docx"
+    window.import_path(fixture)
+    qtbot.waitUntil(lambda: window.editor.toPlainText().startswith("# Harbour Report"),
+                    timeout=10000)
+
+
+def test_a_failed_model_load_keeps_the_previous_model(qtbot, window, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("not a model")
+    answer_next_dialog(QMessageBox.StandardButton.Ok)
+    window.load_model(str(bad))
+    qtbot.waitUntil(lambda: not window.host.loading, timeout=10000)
+    assert "bad.gguf: is not a GGUF model file" in window.model_label.toolTip()
+    assert default_model.FILE_NAME in window.model_label.text()
+    assert window.host.engine is not None
+    assert window.host.engine.info.path.name == default_model.FILE_NAME
+
+
+def test_autosave_is_offered_back_after_a_crash(tmp_path, writer_home):
+    """Type in the real app, kill -9 it, start again: the text is offered back."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    code = ("import sys; from PySide6.QtWidgets import QApplication; "
+            "from writer_app import settings, paths; "
+            "from writer_app.ui.main_window import MainWindow; "
+            "import writer_app.ui.main_window as mw; mw.AUTOSAVE_MS = 200; "
+            "app = QApplication(sys.argv); "
+            "w = MainWindow(settings.load(), paths.model_search_dirs(), load_model=False); "
+            "w.show(); w.editor.insertPlainText('Words I must not lose.'); "
+            "print('typed', flush=True); app.exec()")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "typed"
+    deadline = time.time() + 20
+    while file_ops.pending_recovery() is None and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    recovery = file_ops.pending_recovery()
+    assert recovery is not None and recovery.text == "Words I must not lose."
+
+
+def test_recovery_is_restored_in_the_window(qtbot):
+    file_ops.autosave("Recovered words.", None)
+    w = MainWindow(Settings(), paths.model_search_dirs(), load_model=False)
+    qtbot.addWidget(w)
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
+    assert w.offer_recovery()
+    assert w.editor.toPlainText() == "Recovered words." and w.isWindowModified()
+    w.editor.document().setModified(False)
 
 
 def test_window_says_when_no_model_is_found(qtbot, tmp_path):
-    window = MainWindow(Settings(), [tmp_path])
-    qtbot.addWidget(window)
-    assert window.model_label.text().startswith("No model: no model found")
+    w = MainWindow(Settings(), [tmp_path])
+    qtbot.addWidget(w)
+    assert w.model_label.text().startswith("No model: no model found")
+
+
+def test_self_test_command():
+    proc = subprocess.run([sys.executable, "-m", "writer_app", "self-test"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "undo restored it: OK" in proc.stdout
+
+
+def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_path):
+    from .helpers import write_tiny_gguf
+
+    tiny = tmp_path / "tiny.gguf"
+    write_tiny_gguf(tiny)  # a valid GGUF header that llama.cpp cannot load
+    window.load_model(str(tiny))
+    assert window.model_label.text() == "Loading tiny.gguf…"
+    answer_next_dialog(QMessageBox.StandardButton.Ok)
+    qtbot.waitUntil(lambda: not window.host.loading, timeout=20000)
+    qtbot.waitUntil(lambda: "llama.cpp could not load" in window.model_label.toolTip(),
+                    timeout=5000)
+    assert window.host.engine.info.path.name == default_model.FILE_NAME

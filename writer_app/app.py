@@ -17,4 +17,5 @@ def run_gui(prefs: settings.Settings, folders: list[Path]) -> int:
     app.setApplicationName("Writer")
     window = MainWindow(prefs, folders)
     window.show()
+    window.offer_recovery()
     return app.exec()

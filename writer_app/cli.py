@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -44,6 +45,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="plain completion of the prompt, without the chat template")
     gen.add_argument("--json", action="store_true",
                      help="print one JSON object with the text and figures at the end")
+    sub.add_parser("self-test", help="open the window offscreen, run one suggestion with the "
+                   "default model, accept it and undo it")
     sub.add_parser("actions", help="list the writing actions")
     rw = sub.add_parser("rewrite", help="run a writing action on a file or standard input")
     rw.add_argument("file", nargs="?", default="-", metavar="FILE|-")
@@ -316,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(prefs, _folders(args, prefs))
         if args.command == "models":
             return _cmd_models(args, prefs)
+        if args.command == "self-test":
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            from writer_app.ui.self_test import run_self_test
+
+            return run_self_test(prefs, _folders(args, prefs))
         if args.command == "actions":
             return _cmd_actions(prefs)
         if args.command == "rewrite":

@@ -29,6 +29,8 @@ class Settings:
     # Model: a path, or empty for the default model.
     model_path: str = ""
     extra_model_dirs: list[str] = field(default_factory=list)
+    # Most recent first.
+    recent_files: list[str] = field(default_factory=list)
     # Writing actions of the user's own: {"name", "label", "instruction", "use"?} each.
     custom_actions: list[dict[str, str]] = field(default_factory=list)
     # The context is the model's trained length, capped by this (memory grows with it).
@@ -54,7 +56,8 @@ class Settings:
         return SamplingOptions(**values)
 
 
-_LIST_ITEMS: dict[str, type] = {"extra_model_dirs": str, "custom_actions": dict}
+_LIST_ITEMS: dict[str, type] = {"extra_model_dirs": str, "custom_actions": dict,
+                                "recent_files": str}
 
 
 class SettingsError(ValueError):

@@ -1,15 +1,37 @@
-"""The main window. For now an editor and a status bar naming the model that was found;
-the suggestion, translation and summary panes come with the window issue."""
+"""The main window: editor, suggestion pane, files, model, status bar."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QMainWindow, QPlainTextEdit
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+)
 
 from writer_app import settings
 from writer_app.engine.discovery import resolve
+from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.model_info import ModelInfo
 from writer_app.errors import WriterError
+from writer_app.tasks.actions import Action, all_actions
+from writer_app.tasks.rewrite import RewriteResult, run_action
+from writer_app.ui import file_ops
+from writer_app.ui.jobs import Job, JobContext, JobRunner
+from writer_app.ui.model_host import ModelHost
+from writer_app.ui.suggestion_pane import SuggestionPane
+
+AUTOSAVE_MS = 5000
+TEXT_FILTER = "Text and Markdown (*.txt *.md *.markdown);;All files (*)"
+MAX_RECENT = 8
 
 
 def describe_model(prefs: settings.Settings, folders: list[Path]) -> str:
@@ -17,17 +39,447 @@ def describe_model(prefs: settings.Settings, folders: list[Path]) -> str:
         info = resolve(prefs.model_path or None, folders)
     except WriterError as exc:
         return f"No model: {exc}"
+    return _model_label(info)
+
+
+def _model_label(info: ModelInfo) -> str:
     return (f"Model: {info.path.name} ({info.architecture}, {info.parameters_label}, "
             f"{info.quantization}, context {info.context_length})")
 
 
+class _Pending:
+    """A suggestion in flight or waiting: where it came from and what the text was."""
+
+    def __init__(self, action: Action, instruction: str, start: int, end: int,
+                 original: str) -> None:
+        self.action = action
+        self.instruction = instruction
+        self.start = start
+        self.end = end
+        self.original = original
+        self.result: RewriteResult | None = None
+        self.job: Job | None = None
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, prefs: settings.Settings, folders: list[Path]) -> None:
+    def __init__(self, prefs: settings.Settings, folders: list[Path],
+                 load_model: bool = True) -> None:
         super().__init__()
-        self.setWindowTitle("Writer")
-        self.resize(900, 640)
+        self.prefs = prefs
+        self.folders = folders
+        self.path: Path | None = None
+        self.runner = JobRunner(self)
+        self.host = ModelHost(self.runner, self)
+        self.pending: _Pending | None = None
+
         self.editor = QPlainTextEdit(self)
         self.editor.setPlaceholderText("Start writing…")
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setCentralWidget(self.editor)
+
+        self.suggestions = SuggestionPane(all_actions(prefs.custom_actions), self)
+        self.suggestion_dock = self._dock("Suggestion", self.suggestions, "suggestion")
+
         self.model_label = QLabel(describe_model(prefs, folders), self)
-        self.statusBar().addPermanentWidget(self.model_label, 1)
+        self.device_label = QLabel("", self)
+        self.speed_label = QLabel("", self)
+        self.words_label = QLabel("0 words", self)
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.model_label, 1)
+        bar.addPermanentWidget(self.device_label)
+        bar.addPermanentWidget(self.speed_label)
+        bar.addPermanentWidget(self.words_label)
+
+        self._build_menus()
+        self._wire()
+        self._restore_layout()
+        self.resize(1100, 720)
+        self._update_title()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self._autosave)
+        self.autosave_timer.start()
+        self._autosaved_revision = -1
+        if load_model:
+            self.load_model(prefs.model_path or None)
+
+    # --- layout -----------------------------------------------------------------
+    def _dock(self, title: str, widget: object, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")
+        dock.setWidget(widget)  # type: ignore[arg-type]
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _restore_layout(self) -> None:
+        store = QSettings(str(self._layout_file()), QSettings.Format.IniFormat)
+        geometry = store.value("geometry")
+        state = store.value("state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def _save_layout(self) -> None:
+        store = QSettings(str(self._layout_file()), QSettings.Format.IniFormat)
+        store.setValue("geometry", self.saveGeometry())
+        store.setValue("state", self.saveState())
+
+    @staticmethod
+    def _layout_file() -> Path:
+        from writer_app import paths
+
+        return paths.config_dir() / "layout.ini"
+
+    def _action(self, text: str, slot: Callable[..., object],
+                shortcut: QKeySequence.StandardKey | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self._action("&New", self.new_file, QKeySequence.StandardKey.New))
+        file_menu.addAction(self._action("&Open…", self.open_dialog,
+                                         QKeySequence.StandardKey.Open))
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addAction(self._action("&Import document…", self.import_dialog))
+        file_menu.addAction(self._action("&Save", self.save, QKeySequence.StandardKey.Save))
+        file_menu.addAction(self._action("Save &As…", self.save_as,
+                                         QKeySequence.StandardKey.SaveAs))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        self._fill_recent()
+
+        edit = menu.addMenu("&Edit")
+        edit.addAction(self._action("&Undo", self.editor.undo, QKeySequence.StandardKey.Undo))
+        edit.addAction(self._action("&Redo", self.editor.redo, QKeySequence.StandardKey.Redo))
+        edit.addSeparator()
+        edit.addAction(self._action("Cu&t", self.editor.cut, QKeySequence.StandardKey.Cut))
+        edit.addAction(self._action("&Copy", self.editor.copy, QKeySequence.StandardKey.Copy))
+        edit.addAction(self._action("&Paste", self.editor.paste, QKeySequence.StandardKey.Paste))
+        edit.addAction(self._action("Select &All", self.editor.selectAll,
+                                    QKeySequence.StandardKey.SelectAll))
+
+        assist = menu.addMenu("&Assist")
+        toolbar = self.addToolBar("Actions")
+        toolbar.setObjectName("toolbar-actions")
+        for a in self.suggestions.writing_actions:
+            if a.needs_instruction:
+                continue
+            qa = self._action(a.label, lambda _=False, name=a.name: self.suggest(name))
+            assist.addAction(qa)
+            toolbar.addAction(qa)
+        assist.addSeparator()
+        assist.addAction(self._action("&Stop", self.stop_suggestion))
+
+        view = menu.addMenu("&View")
+        view.addAction(self.suggestion_dock.toggleViewAction())
+        view.addAction(toolbar.toggleViewAction())
+
+    def _wire(self) -> None:
+        doc = self.editor.document()
+        doc.modificationChanged.connect(lambda _m: self._update_title())
+        doc.contentsChanged.connect(self._update_words)
+        self.suggestions.sig_run.connect(self.suggest)
+        self.suggestions.sig_accept.connect(self.accept_suggestion)
+        self.suggestions.sig_reject.connect(self.reject_suggestion)
+        self.suggestions.sig_regenerate.connect(self.regenerate)
+        self.suggestions.sig_stop.connect(self.stop_suggestion)
+        self.host.sig_loading.connect(
+            lambda name: self.model_label.setText(f"Loading {name}…"))
+        self.host.sig_loaded.connect(self._model_loaded)
+        self.host.sig_failed.connect(self._model_failed)
+
+    # --- model --------------------------------------------------------------------
+    def load_model(self, name_or_path: str | None) -> None:
+        try:
+            info = resolve(name_or_path, self.folders)
+        except WriterError as exc:
+            if self.host.engine is None:
+                self.model_label.setText(f"No model: {exc}")
+            else:
+                self._model_failed(str(exc))
+            return
+        p = self.prefs
+        self.host.load(info, LlamaConfig(p.context_length_cap, p.threads, p.gpu_offload))
+
+    def _model_loaded(self, engine: object) -> None:
+        from writer_app.engine.engine import Engine
+
+        assert isinstance(engine, Engine)
+        self.model_label.setText(_model_label(engine.info))
+        self.device_label.setText(f"Device: {engine.device.device}")
+        self.device_label.setToolTip(engine.device.reason)
+
+    def _model_failed(self, message: str) -> None:
+        current = self.host.engine
+        if current is not None:
+            self.model_label.setText(_model_label(current.info))
+            self.model_label.setToolTip(f"The last load failed: {message}")
+            message += f"\n\nStill using {current.info.path.name}."
+        else:
+            self.model_label.setText("No model: the load failed")
+        QMessageBox.warning(self, "Model", message)
+
+    # --- suggestions ----------------------------------------------------------------
+    def _target(self) -> tuple[int, int, str]:
+        """The selection, or the paragraph (text block) the cursor is in."""
+        cursor = self.editor.textCursor()
+        if not cursor.hasSelection():
+            block = cursor.block()
+            cursor.setPosition(block.position())
+            cursor.setPosition(block.position() + block.length() - 1,
+                               QTextCursor.MoveMode.KeepAnchor)
+        text = cursor.selectedText().replace("\u2029", "\n")
+        return cursor.selectionStart(), cursor.selectionEnd(), text
+
+    def suggest(self, name: str, instruction: str = "") -> None:
+        action = next((a for a in self.suggestions.writing_actions if a.name == name), None)
+        if action is None:
+            return
+        if self.pending is not None and self.pending.job is not None \
+                and self.pending.job.running:
+            self.suggestions.show_message("A suggestion is being written; stop it first.")
+            return
+        start, end, text = self._target()
+        if not text.strip():
+            self.suggestions.show_message("There is no text here: select some, or put the "
+                                          "cursor in a paragraph.")
+            return
+        self.pending = _Pending(action, instruction, start, end, text)
+        self._run_pending()
+
+    def _run_pending(self) -> None:
+        pending = self.pending
+        assert pending is not None
+        engine = self.host.engine
+        if engine is None:
+            self.suggestions.show_message("The model is still loading." if self.host.loading
+                                          else "No model is loaded.")
+            return
+        self.suggestions.start(pending.action.label)
+        self.suggestion_dock.show()
+        options = self.prefs.sampling(temperature=max(self.prefs.temperature, 0.2)
+                                      if pending.result else 0.2)
+        started = time.perf_counter()
+        counted = [0]
+
+        def work(ctx: JobContext) -> RewriteResult:
+            def piece(text: str) -> None:
+                counted[0] += 1
+                ctx.text(text)
+                if counted[0] % 8 == 0:
+                    ctx.progress(counted[0] / (time.perf_counter() - started))
+
+            return run_action(engine, pending.action, pending.original,
+                              instruction=pending.instruction or None, options=options,
+                              cancel=ctx.cancel, on_piece=piece)
+
+        def done(result: RewriteResult) -> None:
+            pending.result = result
+            self.speed_label.setText("")
+            if result.text == pending.original:
+                note = "No change suggested."
+            else:
+                where = "after the text" if pending.action.use == "insert" else "in its place"
+                note = f"Accept puts the suggestion {where}."
+            if result.warnings:
+                note += " " + " ".join(result.warnings)
+            self.suggestions.show_result(result.changes, note)
+
+        def failed(message: str) -> None:
+            self.speed_label.setText("")
+            self.suggestions.show_message(message)
+
+        def cancelled() -> None:
+            self.speed_label.setText("")
+            self.suggestions.show_message("Stopped.")
+
+        pending.job = self.runner.run(
+            work, lane="inference", on_done=done, on_failed=failed, on_cancelled=cancelled,
+            on_text=self.suggestions.append,
+            on_progress=lambda tps: self.speed_label.setText(f"{tps:.0f} tokens/s"))
+
+    def stop_suggestion(self) -> None:
+        if self.pending is not None and self.pending.job is not None:
+            self.pending.job.cancel()
+
+    def regenerate(self) -> None:
+        if self.pending is not None:
+            self._run_pending()
+
+    def reject_suggestion(self) -> None:
+        self.pending = None
+        self.suggestions.view.clear()
+        self.suggestions.show_message("Suggestion rejected.")
+
+    def accept_suggestion(self) -> bool:
+        """Put the suggestion in the text as one undo step; refuse if the text changed."""
+        pending = self.pending
+        if pending is None or pending.result is None:
+            return False
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(pending.start)
+        cursor.setPosition(pending.end, QTextCursor.MoveMode.KeepAnchor)
+        if cursor.selectedText().replace("\u2029", "\n") != pending.original:
+            self.suggestions.show_message(
+                "The original text changed while the suggestion was written, so it was not "
+                "applied. Select the text again and ask for a new suggestion.")
+            self.pending = None
+            return False
+        cursor.beginEditBlock()
+        if pending.action.use == "insert":
+            cursor.setPosition(pending.end)
+            addition = pending.result.text
+            cursor.insertText(addition if addition[:1].isspace() else " " + addition)
+        else:
+            cursor.insertText(pending.result.text)
+        cursor.endEditBlock()
+        self.pending = None
+        self.suggestions.show_message("Suggestion accepted (Undo takes it back).")
+        return True
+
+    # --- files --------------------------------------------------------------------------
+    def _update_title(self) -> None:
+        name = self.path.name if self.path else "Untitled"
+        self.setWindowModified(self.editor.document().isModified())
+        self.setWindowTitle(f"{name}[*] — Writer")
+
+    def _update_words(self) -> None:
+        self.words_label.setText(f"{len(self.editor.toPlainText().split())} words")
+
+    def _confirm_discard(self) -> bool:
+        if not self.editor.document().isModified():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Save your changes first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def set_text(self, text: str, path: Path | None, modified: bool = False) -> None:
+        self.editor.setPlainText(text)
+        self.path = path
+        self.editor.document().setModified(modified)
+        self._update_title()
+
+    def new_file(self) -> None:
+        if self._confirm_discard():
+            self.set_text("", None)
+
+    def open_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        name, _ = QFileDialog.getOpenFileName(self, "Open", "", TEXT_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_path(self, path: Path) -> bool:
+        try:
+            text = file_ops.read_text_file(path)
+        except WriterError as exc:
+            QMessageBox.warning(self, "Open", str(exc))
+            return False
+        self.set_text(text, path)
+        self._add_recent(path)
+        return True
+
+    def import_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import document", "",
+            "Documents (*.txt *.md *.html *.htm *.pdf *.docx *.odt *.epub *.rtf);;All files (*)")
+        if name:
+            self.import_path(Path(name))
+
+    def import_path(self, path: Path) -> None:
+        """Read any supported document off the GUI thread and put its text in the editor."""
+        from writer_app.documents.loader import load_document
+
+        def done(text: str) -> None:
+            if self._confirm_discard():
+                self.set_text(text, None, modified=True)
+
+        self.runner.run(lambda _ctx: load_document(path).text(), on_done=done,
+                        on_failed=lambda m: self._warn("Import", m))
+
+    def _warn(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        name, _ = QFileDialog.getSaveFileName(self, "Save as", str(self.path or ""),
+                                              TEXT_FILTER)
+        return self.save_to(Path(name)) if name else False
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            file_ops.write_atomically(path, self.editor.toPlainText())
+        except WriterError as exc:
+            QMessageBox.warning(self, "Save", str(exc))
+            return False
+        self.path = path
+        self.editor.document().setModified(False)
+        file_ops.clear_autosave()
+        self._add_recent(path)
+        self._update_title()
+        return True
+
+    def _add_recent(self, path: Path) -> None:
+        recent = [str(path), *(p for p in self.prefs.recent_files if p != str(path))]
+        self.prefs.recent_files = recent[:MAX_RECENT]
+        settings.save(self.prefs)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.prefs.recent_files:
+            self.recent_menu.addAction(self._action(
+                p, lambda _=False, p=p: self._confirm_discard() and self.open_path(Path(p))))
+        self.recent_menu.setEnabled(bool(self.prefs.recent_files))
+
+    def _autosave(self) -> None:
+        doc = self.editor.document()
+        if not doc.isModified() or doc.revision() == self._autosaved_revision:
+            return
+        try:
+            file_ops.autosave(self.editor.toPlainText(), self.path)
+            self._autosaved_revision = doc.revision()
+        except WriterError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 5000)
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the autosaved text back. True when it was restored."""
+        recovery = file_ops.pending_recovery()
+        if recovery is None or not recovery.text:
+            return False
+        answer = QMessageBox.question(
+            self, "Recover unsaved text",
+            "Writer did not close properly last time. Restore the unsaved text "
+            f"({len(recovery.text.split())} words)?")
+        if answer != QMessageBox.StandardButton.Yes:
+            file_ops.clear_autosave()
+            return False
+        self.set_text(recovery.text, Path(recovery.path) if recovery.path else None,
+                      modified=True)
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.runner.cancel_all()
+        self.runner.wait(10000)
+        self.host.close()
+        file_ops.clear_autosave()
+        self._save_layout()
+        event.accept()

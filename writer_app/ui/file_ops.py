@@ -1,0 +1,79 @@
+"""Saving the user's text: atomic writes, and an autosave offered back after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from writer_app import paths
+from writer_app.errors import WriterError
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write then rename, so a crash never leaves half a file (as QSaveFile does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriterError(f"{path}: could not be saved: {exc.strerror or exc}") from None
+
+
+def read_text_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        from writer_app.documents.text import NotText, decode
+
+        try:
+            return decode(path.read_bytes())
+        except NotText as exc:
+            raise WriterError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise WriterError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+@dataclass
+class Recovery:
+    text: str
+    path: str
+    saved_at: float
+
+
+def autosave_dir() -> Path:
+    return paths.data_dir() / "autosave"
+
+
+def autosave(text: str, path: Path | None) -> None:
+    folder = autosave_dir()
+    write_atomically(folder / "unsaved.txt", text)
+    meta = {"path": str(path) if path else "", "saved_at": time.time()}
+    write_atomically(folder / "unsaved.json", json.dumps(meta))
+
+
+def clear_autosave() -> None:
+    for name in ("unsaved.txt", "unsaved.json"):
+        (autosave_dir() / name).unlink(missing_ok=True)
+
+
+def pending_recovery() -> Recovery | None:
+    """Text autosaved by a session that did not end cleanly, if any."""
+    folder = autosave_dir()
+    try:
+        text = (folder / "unsaved.txt").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        meta = json.loads((folder / "unsaved.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    return Recovery(text, str(meta.get("path", "")), float(meta.get("saved_at", 0)))

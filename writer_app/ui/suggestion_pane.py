@@ -1,0 +1,113 @@
+"""The suggestion pane: the streamed suggestion, then its diff, with Accept/Reject/…"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from writer_app.tasks.actions import Action
+from writer_app.tasks.diff import Change
+
+
+def diff_html(changes: list[Change]) -> str:
+    """Deleted words struck through in red, inserted ones underlined in green."""
+    spans = []
+    for c in changes:
+        text = html.escape(c.text).replace("\n", "<br>")
+        if c.op == "delete":
+            spans.append(f'<span style="color:#c0392b;text-decoration:line-through">{text}</span>')
+        elif c.op == "insert":
+            spans.append(f'<span style="color:#1e8449;text-decoration:underline">{text}</span>')
+        else:
+            spans.append(text)
+    return "".join(spans)
+
+
+class SuggestionPane(QWidget):
+    sig_run = Signal(str, str)  # action name, instruction
+    sig_accept = Signal()
+    sig_reject = Signal()
+    sig_regenerate = Signal()
+    sig_stop = Signal()
+
+    def __init__(self, actions: list[Action], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.writing_actions = actions
+        self.action_box = QComboBox(self)
+        for a in actions:
+            self.action_box.addItem(a.label, a.name)
+        self.instruction = QLineEdit(self)
+        self.instruction.setPlaceholderText("Your instruction (for Custom instruction…)")
+        self.run_button = QPushButton("Suggest", self)
+        self.status = QLabel("Select text, or put the cursor in a paragraph, and pick an action.",
+                             self)
+        self.status.setWordWrap(True)
+        self.view = QTextBrowser(self)
+        self.accept_button = QPushButton("Accept", self)
+        self.reject_button = QPushButton("Reject", self)
+        self.regenerate_button = QPushButton("Regenerate", self)
+        self.stop_button = QPushButton("Stop", self)
+
+        top = QHBoxLayout()
+        top.addWidget(self.action_box, 1)
+        top.addWidget(self.run_button)
+        buttons = QHBoxLayout()
+        for b in (self.accept_button, self.reject_button, self.regenerate_button,
+                  self.stop_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.instruction)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+
+        self.run_button.clicked.connect(self._run)
+        self.accept_button.clicked.connect(self.sig_accept)
+        self.reject_button.clicked.connect(self.sig_reject)
+        self.regenerate_button.clicked.connect(self.sig_regenerate)
+        self.stop_button.clicked.connect(self.sig_stop)
+        self.set_state("idle")
+
+    def _run(self) -> None:
+        self.sig_run.emit(self.action_box.currentData(), self.instruction.text())
+
+    def set_state(self, state: str) -> None:
+        """idle, running, or ready (a suggestion waits for Accept or Reject)."""
+        running = state == "running"
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.accept_button.setEnabled(state == "ready")
+        self.reject_button.setEnabled(state == "ready")
+        self.regenerate_button.setEnabled(state == "ready")
+
+    def start(self, label: str) -> None:
+        self.view.clear()
+        self.status.setText(f"{label}…")
+        self.set_state("running")
+
+    def append(self, text: str) -> None:
+        cursor = self.view.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(text)
+        self.view.setTextCursor(cursor)
+
+    def show_result(self, changes: list[Change], note: str) -> None:
+        self.view.setHtml(diff_html(changes))
+        self.status.setText(note)
+        self.set_state("ready")
+
+    def show_message(self, message: str) -> None:
+        self.status.setText(message)
+        self.set_state("idle")
