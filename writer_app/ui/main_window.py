@@ -7,7 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -28,6 +35,8 @@ from writer_app.ui import file_ops
 from writer_app.ui.jobs import Job, JobContext, JobRunner
 from writer_app.ui.model_host import ModelHost
 from writer_app.ui.suggestion_pane import SuggestionPane
+from writer_app.ui.summary_pane import SummaryPane
+from writer_app.ui.translation_pane import TranslationPane
 
 AUTOSAVE_MS = 5000
 TEXT_FILTER = "Text and Markdown (*.txt *.md *.markdown);;All files (*)"
@@ -71,6 +80,8 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.host = ModelHost(self.runner, self)
         self.pending: _Pending | None = None
+        # What a translation replaces: the selection it came from, or the whole document.
+        self._translated_range: tuple[int, int] | None = None
 
         self.editor = QPlainTextEdit(self)
         self.editor.setPlaceholderText("Start writing…")
@@ -79,6 +90,15 @@ class MainWindow(QMainWindow):
 
         self.suggestions = SuggestionPane(all_actions(prefs.custom_actions), self)
         self.suggestion_dock = self._dock("Suggestion", self.suggestions, "suggestion")
+        self.translation = TranslationPane(self.runner, lambda: self.host.engine,
+                                           self._text_to_translate, self)
+        self.translation_dock = self._dock("Translation", self.translation, "translation")
+        self.summary = SummaryPane(self.runner, lambda: self.host.engine, self)
+        self.summary_dock = self._dock("Summary", self.summary, "summary")
+        self.tabifyDockWidget(self.suggestion_dock, self.translation_dock)
+        self.tabifyDockWidget(self.translation_dock, self.summary_dock)
+        self.suggestion_dock.raise_()
+        self.setAcceptDrops(True)
 
         self.model_label = QLabel(describe_model(prefs, folders), self)
         self.device_label = QLabel("", self)
@@ -178,6 +198,8 @@ class MainWindow(QMainWindow):
 
         view = menu.addMenu("&View")
         view.addAction(self.suggestion_dock.toggleViewAction())
+        view.addAction(self.translation_dock.toggleViewAction())
+        view.addAction(self.summary_dock.toggleViewAction())
         view.addAction(toolbar.toggleViewAction())
 
     def _wire(self) -> None:
@@ -189,6 +211,9 @@ class MainWindow(QMainWindow):
         self.suggestions.sig_reject.connect(self.reject_suggestion)
         self.suggestions.sig_regenerate.connect(self.regenerate)
         self.suggestions.sig_stop.connect(self.stop_suggestion)
+        self.translation.sig_insert.connect(self.insert_text)
+        self.translation.sig_replace.connect(self.replace_translated)
+        self.summary.sig_insert.connect(self.insert_text)
         self.host.sig_loading.connect(
             lambda name: self.model_label.setText(f"Loading {name}…"))
         self.host.sig_loaded.connect(self._model_loaded)
@@ -342,6 +367,73 @@ class MainWindow(QMainWindow):
         self.pending = None
         self.suggestions.show_message("Suggestion accepted (Undo takes it back).")
         return True
+
+    # --- translation, summaries, drops ---------------------------------------------------
+    def _text_to_translate(self, whole: bool) -> tuple[str, bool]:
+        cursor = self.editor.textCursor()
+        if not whole and cursor.hasSelection():
+            self._translated_range = (cursor.selectionStart(), cursor.selectionEnd())
+            return cursor.selectedText().replace("\u2029", "\n"), False
+        self._translated_range = None
+        return self.editor.toPlainText(), True
+
+    def insert_text(self, text: str) -> None:
+        """Put `text` after the selection (or at the cursor), as one undo step."""
+        cursor = self.editor.textCursor()
+        cursor.setPosition(cursor.selectionEnd())
+        at_end = cursor.atEnd()
+        cursor.beginEditBlock()
+        cursor.insertText(("\n\n" if cursor.position() > 0 else "") + text
+                          + ("" if at_end else "\n\n"))
+        cursor.endEditBlock()
+        self.editor.setTextCursor(cursor)
+
+    def replace_translated(self, text: str) -> None:
+        cursor = QTextCursor(self.editor.document())
+        span = self._translated_range
+        if span is None:
+            cursor.select(QTextCursor.SelectionType.Document)
+        else:
+            cursor.setPosition(span[0])
+            cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+        cursor.beginEditBlock()
+        cursor.insertText(text)
+        cursor.endEditBlock()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        self.drop_files(paths)
+
+    def drop_files(self, paths: list[Path]) -> None:
+        """Models are offered as models; every other file is summarized, in turn."""
+        documents = []
+        for path in paths:
+            if path.suffix.lower() == ".gguf":
+                self.offer_model(path)
+            else:
+                documents.append(path)
+        if documents:
+            self.summary_dock.show()
+            self.summary_dock.raise_()
+            self.summary.add(documents)
+
+    def offer_model(self, path: Path) -> None:
+        answer = QMessageBox.question(
+            self, "Add model", f"Add {path.name} as a model and use it now? Its folder is "
+            "added to the folders searched for models.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        folder = str(path.parent)
+        if folder not in self.prefs.extra_model_dirs and path.parent not in self.folders:
+            self.prefs.extra_model_dirs.append(folder)
+            settings.save(self.prefs)
+            self.folders.append(path.parent)
+        self.load_model(str(path))
 
     # --- files --------------------------------------------------------------------------
     def _update_title(self) -> None:

@@ -1,0 +1,113 @@
+"""Translation pane, drop-to-summarize and model drops, with the real default model."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from writer_app import paths
+from writer_app.settings import Settings
+from writer_app.ui.main_window import MainWindow
+
+from .test_window import answer_next_dialog
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(Settings(), paths.model_search_dirs())
+    w.show()
+    qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
+    yield w
+    w.editor.document().setModified(False)
+    w.close()
+    w.deleteLater()
+
+
+def test_translate_the_document_then_replace_in_one_undo_step(qtbot, window):
+    original = "# Harbour\n\nThe harbour was busy this year.\n\n- More ships came."
+    window.set_text(original, None)
+    pane = window.translation
+    pane.target.setCurrentIndex(pane.target.findData("de"))
+    pane.start(whole=True)
+    assert pane.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not pane.job.running, timeout=120000)
+    assert pane.source_label.text().startswith("Source: English")
+    translated = pane.output.toPlainText()
+    assert translated.startswith("# ") and "\n\n- " in translated
+    assert pane.replace_button.isEnabled()
+    pane.replace_button.click()
+    assert window.editor.toPlainText() == translated
+    window.editor.undo()
+    assert window.editor.toPlainText() == original
+
+
+def test_translate_a_selection_and_insert_it(qtbot, window):
+    window.set_text("The cat sleeps.\nThe dog barks loudly at night.", None)
+    cursor = window.editor.textCursor()
+    cursor.setPosition(16)
+    cursor.setPosition(len(window.editor.toPlainText()), cursor.MoveMode.KeepAnchor)
+    window.editor.setTextCursor(cursor)
+    pane = window.translation
+    pane.target.setEditText("Esperanto")  # a language typed by the user
+    pane.start(whole=False)
+    qtbot.waitUntil(lambda: not pane.job.running, timeout=120000)
+    assert "Esperanto" in pane.status.text()
+    pane.insert_button.click()
+    text = window.editor.toPlainText()
+    assert text.startswith("The cat sleeps.\nThe dog barks loudly at night.\n\n")
+    assert len(text) > len("The cat sleeps.\nThe dog barks loudly at night.\n\n")
+
+
+def test_stop_a_translation(qtbot, window):
+    window.set_text("\n\n".join(f"Paragraph {i} about ships." for i in range(30)), None)
+    pane = window.translation
+    pane.start(whole=True)
+    qtbot.waitUntil(lambda: "block 2 of" in pane.status.text(), timeout=60000)
+    pane.stop()
+    qtbot.waitUntil(lambda: not pane.job.running, timeout=30000)
+    assert pane.status.text() == "Stopped."
+
+
+def test_drop_documents_to_summarize_them_in_turn(qtbot, window):
+    seen = []
+    window.drop_files([FIXTURES / "harbour-libreoffice.docx", FIXTURES / "harbour.html"])
+    assert window.summary_dock.isVisible()
+
+    def record():
+        seen.append(window.summary.progress.text())
+        return len(window.summary.results) == 2 and not window.summary.busy
+
+    qtbot.waitUntil(record, timeout=240000)
+    names = [p.name for p, _ in window.summary.results]
+    assert names == ["harbour-libreoffice.docx", "harbour.html"]
+    assert window.summary.output.toPlainText().strip()
+    assert any("of 1" in s for s in seen)
+    window.set_text("Notes:", None)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    window.summary.insert_button.click()
+    assert window.editor.toPlainText() == (
+        "Notes:\n\n" + window.summary.output.toPlainText())
+
+
+def test_a_broken_drop_shows_the_loaders_message_and_changes_nothing(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    window.set_text("My text.", None)
+    window.drop_files([bad])
+    qtbot.waitUntil(lambda: not window.summary.busy, timeout=30000)
+    assert str(bad) in window.summary.progress.text()
+    assert "PDF" in window.summary.progress.text()
+    assert window.editor.toPlainText() == "My text."
+
+
+def test_dropping_a_model_offers_to_add_it(qtbot, window, default_model_path):
+    answer_next_dialog(QMessageBox.StandardButton.No)
+    window.drop_files([default_model_path])
+    assert not window.host.loading
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
+    window.drop_files([default_model_path])
+    assert window.host.loading
+    qtbot.waitUntil(lambda: not window.host.loading, timeout=60000)
+    assert window.host.engine.info.path == default_model_path
