@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
 )
 
 from writer_app import settings
@@ -32,8 +34,10 @@ from writer_app.errors import WriterError
 from writer_app.tasks.actions import Action, all_actions
 from writer_app.tasks.rewrite import RewriteResult, run_action
 from writer_app.ui import file_ops
+from writer_app.ui.find_bar import FindBar
 from writer_app.ui.jobs import Job, JobContext, JobRunner
 from writer_app.ui.model_host import ModelHost
+from writer_app.ui.settings_dialog import SettingsDialog
 from writer_app.ui.suggestion_pane import SuggestionPane
 from writer_app.ui.summary_pane import SummaryPane
 from writer_app.ui.translation_pane import TranslationPane
@@ -86,7 +90,14 @@ class MainWindow(QMainWindow):
         self.editor = QPlainTextEdit(self)
         self.editor.setPlaceholderText("Start writing…")
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.setCentralWidget(self.editor)
+        self.find_bar = FindBar(self.editor, self)
+        self.find_bar.hide()
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.editor, 1)
+        column.addWidget(self.find_bar)
+        self.setCentralWidget(central)
 
         self.suggestions = SuggestionPane(all_actions(prefs.custom_actions), self)
         self.suggestion_dock = self._dock("Suggestion", self.suggestions, "suggestion")
@@ -183,6 +194,15 @@ class MainWindow(QMainWindow):
         edit.addAction(self._action("&Paste", self.editor.paste, QKeySequence.StandardKey.Paste))
         edit.addAction(self._action("Select &All", self.editor.selectAll,
                                     QKeySequence.StandardKey.SelectAll))
+        edit.addSeparator()
+        edit.addAction(self._action("&Find…", self.show_find, QKeySequence.StandardKey.Find))
+        edit.addAction(self._action("Find &next", self.find_bar.find_next,
+                                    QKeySequence.StandardKey.FindNext))
+        edit.addAction(self._action("R&eplace…", self.show_find,
+                                    QKeySequence.StandardKey.Replace))
+        edit.addSeparator()
+        edit.addAction(self._action("&Settings…", self.open_settings,
+                                    QKeySequence.StandardKey.Preferences))
 
         assist = menu.addMenu("&Assist")
         toolbar = self.addToolBar("Actions")
@@ -195,6 +215,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(qa)
         assist.addSeparator()
         assist.addAction(self._action("&Stop", self.stop_suggestion))
+
+        self.model_menu = menu.addMenu("&Model")
+        self.model_menu.aboutToShow.connect(self._fill_model_menu)
 
         view = menu.addMenu("&View")
         view.addAction(self.suggestion_dock.toggleViewAction())
@@ -218,6 +241,61 @@ class MainWindow(QMainWindow):
             lambda name: self.model_label.setText(f"Loading {name}…"))
         self.host.sig_loaded.connect(self._model_loaded)
         self.host.sig_failed.connect(self._model_failed)
+
+    def show_find(self) -> None:
+        self.find_bar.show()
+        selected = self.editor.textCursor().selectedText()
+        if selected and "\u2029" not in selected:
+            self.find_bar.find_text.setText(selected)
+        self.find_bar.find_text.setFocus()
+        self.find_bar.find_text.selectAll()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.prefs, self)
+        if dialog.exec() == SettingsDialog.DialogCode.Accepted:
+            self.apply_settings(dialog.result_settings)
+
+    def apply_settings(self, new: settings.Settings) -> None:
+        """Save and apply: sampling at the next request, actions now, the rest by a reload."""
+        old = self.prefs
+        settings.save(new)
+        self.prefs = new
+        self.suggestions.set_actions(all_actions(new.custom_actions))
+        engine_keys = ("context_length_cap", "threads", "gpu_offload")
+        if any(getattr(old, k) != getattr(new, k) for k in engine_keys) \
+                and self.host.engine is not None:
+            self.load_model(str(self.host.engine.info.path))
+
+    def _fill_model_menu(self) -> None:
+        from writer_app import paths
+        from writer_app.engine.discovery import discover
+
+        menu = self.model_menu
+        menu.clear()
+        current = self.host.engine.info.path if self.host.engine else None
+        for found in discover(self.folders):
+            if found.info is None:
+                item = menu.addAction(f"{found.path.name} — unusable: {found.error}")
+                item.setEnabled(False)
+                continue
+            i = found.info
+            item = self._action(
+                f"{found.path.name}  ({i.architecture}, {i.parameters_label}, {i.quantization},"
+                f" context {i.context_length}, {i.file_size / 2**20:.0f} MiB)",
+                lambda _=False, p=found.path: self.load_model(str(p)))
+            item.setCheckable(True)
+            item.setChecked(found.path == current)
+            menu.addAction(item)
+        menu.addSeparator()
+        menu.addAction(self._action("Add model file…", self._add_model_dialog))
+        folder = paths.user_models_dir()
+        info = menu.addAction(f"Your models folder: {folder}")
+        info.setEnabled(False)
+
+    def _add_model_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Add model", "", "GGUF models (*.gguf)")
+        if name:
+            self.offer_model(Path(name))
 
     # --- model --------------------------------------------------------------------
     def load_model(self, name_or_path: str | None) -> None:

@@ -43,10 +43,8 @@ class SuggestionPane(QWidget):
 
     def __init__(self, actions: list[Action], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.writing_actions = actions
         self.action_box = QComboBox(self)
-        for a in actions:
-            self.action_box.addItem(a.label, a.name)
+        self.set_actions(actions)
         self.instruction = QLineEdit(self)
         self.instruction.setPlaceholderText("Your instruction (for Custom instruction…)")
         self.run_button = QPushButton("Suggest", self)
@@ -79,6 +77,12 @@ class SuggestionPane(QWidget):
         self.regenerate_button.clicked.connect(self.sig_regenerate)
         self.stop_button.clicked.connect(self.sig_stop)
         self.set_state("idle")
+
+    def set_actions(self, actions: list[Action]) -> None:
+        self.writing_actions = actions
+        self.action_box.clear()
+        for a in actions:
+            self.action_box.addItem(a.label, a.name)
 
     def _run(self) -> None:
         self.sig_run.emit(self.action_box.currentData(), self.instruction.text())
