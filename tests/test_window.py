@@ -217,6 +217,7 @@ def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_p
     write_tiny_gguf(tiny)  # a valid GGUF header that llama.cpp cannot load
     window.load_model(str(tiny))
     assert window.model_label.text() == "Loading tiny.gguf…"
+    assert window.busy.isVisible()
     answer_next_dialog(QMessageBox.StandardButton.Ok)
     qtbot.waitUntil(lambda: not window.host.loading, timeout=20000)
     qtbot.waitUntil(lambda: "llama.cpp could not load" in window.model_label.toolTip(),

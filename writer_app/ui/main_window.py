@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
+    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
@@ -115,7 +116,12 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("", self)
         self.speed_label = QLabel("", self)
         self.words_label = QLabel("0 words", self)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)  # an indeterminate bar while a model loads
+        self.busy.setMaximumWidth(120)
+        self.busy.hide()
         bar = self.statusBar()
+        bar.addPermanentWidget(self.busy)
         bar.addPermanentWidget(self.model_label, 1)
         bar.addPermanentWidget(self.device_label)
         bar.addPermanentWidget(self.speed_label)
@@ -237,8 +243,7 @@ class MainWindow(QMainWindow):
         self.translation.sig_insert.connect(self.insert_text)
         self.translation.sig_replace.connect(self.replace_translated)
         self.summary.sig_insert.connect(self.insert_text)
-        self.host.sig_loading.connect(
-            lambda name: self.model_label.setText(f"Loading {name}…"))
+        self.host.sig_loading.connect(self._model_loading)
         self.host.sig_loaded.connect(self._model_loaded)
         self.host.sig_failed.connect(self._model_failed)
 
@@ -310,7 +315,12 @@ class MainWindow(QMainWindow):
         p = self.prefs
         self.host.load(info, LlamaConfig(p.context_length_cap, p.threads, p.gpu_offload))
 
+    def _model_loading(self, name: str) -> None:
+        self.model_label.setText(f"Loading {name}…")
+        self.busy.show()
+
     def _model_loaded(self, engine: object) -> None:
+        self.busy.hide()
         from writer_app.engine.engine import Engine
 
         assert isinstance(engine, Engine)
@@ -319,6 +329,7 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip(engine.device.reason)
 
     def _model_failed(self, message: str) -> None:
+        self.busy.hide()
         current = self.host.engine
         if current is not None:
             self.model_label.setText(_model_label(current.info))
