@@ -129,8 +129,8 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._wire()
+        self._fit_to_screen(1100, 720)
         self._restore_layout()
-        self.resize(1100, 720)
         self._update_title()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
@@ -139,6 +139,12 @@ class MainWindow(QMainWindow):
         self._autosaved_revision = -1
         if load_model:
             self.load_model(prefs.model_path or None)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The default size, but never larger than the screen (small or scaled screens)."""
+        screen = self.screen().availableGeometry()
+        self.resize(min(width, int(screen.width() * 0.9)),
+                    min(height, int(screen.height() * 0.9)))
 
     # --- layout -----------------------------------------------------------------
     def _dock(self, title: str, widget: object, name: str) -> QDockWidget:

@@ -20,15 +20,17 @@ from writer_app.tasks.actions import Action
 from writer_app.tasks.diff import Change
 
 
-def diff_html(changes: list[Change]) -> str:
-    """Deleted words struck through in red, inserted ones underlined in green."""
+def diff_html(changes: list[Change], dark: bool = False) -> str:
+    """Deleted words struck through in red, inserted ones underlined in green (lighter
+    shades on a dark palette, so both stay readable)."""
+    red, green = ("#ff7b72", "#56d364") if dark else ("#c0392b", "#1e8449")
     spans = []
     for c in changes:
         text = html.escape(c.text).replace("\n", "<br>")
         if c.op == "delete":
-            spans.append(f'<span style="color:#c0392b;text-decoration:line-through">{text}</span>')
+            spans.append(f'<span style="color:{red};text-decoration:line-through">{text}</span>')
         elif c.op == "insert":
-            spans.append(f'<span style="color:#1e8449;text-decoration:underline">{text}</span>')
+            spans.append(f'<span style="color:{green};text-decoration:underline">{text}</span>')
         else:
             spans.append(text)
     return "".join(spans)
@@ -108,7 +110,8 @@ class SuggestionPane(QWidget):
         self.view.setTextCursor(cursor)
 
     def show_result(self, changes: list[Change], note: str) -> None:
-        self.view.setHtml(diff_html(changes))
+        dark = self.palette().base().color().lightness() < 128
+        self.view.setHtml(diff_html(changes, dark))
         self.status.setText(note)
         self.set_state("ready")
 
