@@ -223,3 +223,23 @@ def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_p
     qtbot.waitUntil(lambda: "llama.cpp could not load" in window.model_label.toolTip(),
                     timeout=5000)
     assert window.host.engine.info.path.name == default_model.FILE_NAME
+
+
+def test_status_bar_shows_tokens_per_second_while_generating(qtbot, window):
+    window.set_text("The lighthouse keeper climbed the stairs as the storm came, and", None)
+    window.editor.selectAll()
+    window.suggest("continue")
+    qtbot.waitUntil(lambda: window.speed_label.text().endswith("tokens/s"), timeout=60000)
+    assert float(window.speed_label.text().split()[0]) > 0
+    wait_for_suggestion(qtbot, window)
+    assert window.speed_label.text() == ""
+
+
+def test_recent_files_menu(qtbot, window, tmp_path):
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(name)
+        window.open_path(tmp_path / name)
+    entries = [a.text() for a in window.recent_menu.actions()]
+    assert entries[:2] == [str(tmp_path / "b.md"), str(tmp_path / "a.md")]
+    window.recent_menu.actions()[1].trigger()
+    assert window.editor.toPlainText() == "a.md" and window.path == tmp_path / "a.md"
