@@ -6,7 +6,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from writer_app.engine import hardware
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import PromptTooLongError
-from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import read_model_info
 from writer_app.engine.types import ChatMessage, GenerationRequest, SamplingOptions
 
@@ -29,7 +29,7 @@ def test_context_length_comes_from_the_model(engine):
 
 
 def test_context_length_is_capped_by_the_setting(default_model_path):
-    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=1024))
+    eng = Engine.load(read_model_info(default_model_path), EngineConfig(context_length_cap=1024))
     try:
         assert eng.context_length == 1024
         assert eng.backend._llm.n_ctx() == 1024
@@ -131,7 +131,7 @@ def test_tokens_are_counted_with_the_models_tokenizer(engine):
 
 
 def test_prompt_longer_than_the_context_gives_both_numbers(default_model_path):
-    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=256))
+    eng = Engine.load(read_model_info(default_model_path), EngineConfig(context_length_cap=256))
     try:
         text = "word " * 400
         with pytest.raises(PromptTooLongError) as err:
@@ -145,7 +145,7 @@ def test_prompt_longer_than_the_context_gives_both_numbers(default_model_path):
 
 
 def test_answer_is_clamped_to_the_room_left_in_the_context(default_model_path):
-    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=256))
+    eng = Engine.load(read_model_info(default_model_path), EngineConfig(context_length_cap=256))
     try:
         prompt = "one two three " * 80
         room = 256 - len(eng.backend.tokenize_prompt(prompt))

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from writer_app.engine.engine import Engine
-from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import read_model_info
 from writer_app.engine.types import CancelToken
 from writer_app.errors import WriterError
@@ -62,7 +62,7 @@ def test_progress_paragraph_by_paragraph_and_cancel(engine):
 
 
 def test_a_paragraph_longer_than_the_context_is_cut_into_requests(default_model_path):
-    eng = Engine.load(read_model_info(default_model_path), LlamaConfig(context_length_cap=512))
+    eng = Engine.load(read_model_info(default_model_path), EngineConfig(context_length_cap=512))
     try:
         paragraph = " ".join(f"Sentence {i} is about the tide." for i in range(120))
         assert eng.count_tokens(paragraph) > 512

@@ -18,11 +18,20 @@ from types import FrameType
 from writer_app import paths, settings
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
-from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest
 from writer_app.errors import WriterError
 
 PROG = "writer-app"
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="a GGUF file, part of its name, or a Hugging Face model folder")
+    p.add_argument("--backend", choices=["auto", "llama.cpp", "transformers"],
+                   help="run a GGUF file on transformers instead of llama.cpp, or the reverse")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
+                   help="transformers' device (auto: CUDA, then MPS, then CPU)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -37,7 +46,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="stream a model's answer to a prompt")
     gen.add_argument("prompt")
-    gen.add_argument("--model", metavar="NAME_OR_PATH", help="a model file, or part of its name")
+    _model_options(gen)
     gen.add_argument("--max-tokens", type=int)
     gen.add_argument("--temperature", type=float)
     gen.add_argument("--seed", type=int)
@@ -54,7 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rw.add_argument("--instruction", metavar="TEXT", help="for the custom action")
     rw.add_argument("--diff", action="store_true",
                     help="print a word diff: [-removed-]{+added+}")
-    rw.add_argument("--model", metavar="NAME_OR_PATH")
+    _model_options(rw)
     rw.add_argument("--seed", type=int)
 
     tr = sub.add_parser("translate", help="translate a file or standard input, keeping its "
@@ -64,7 +73,7 @@ def _build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--from", dest="source", metavar="LANG",
                     help="the source language, when detection is unsure")
     tr.add_argument("--json", action="store_true")
-    tr.add_argument("--model", metavar="NAME_OR_PATH")
+    _model_options(tr)
 
     ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
                          "EPUB, HTML, RTF, Markdown, text)")
@@ -74,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           "progress goes to stderr")
     summ.add_argument("file", type=Path)
     summ.add_argument("--length", choices=["short", "medium", "points"], default="medium")
-    summ.add_argument("--model", metavar="NAME_OR_PATH")
+    _model_options(summ)
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
     return parser
 
@@ -84,7 +93,8 @@ def _folders(args: argparse.Namespace, prefs: settings.Settings) -> list[Path]:
 
 
 def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
-    config = LlamaConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload)
+    config = EngineConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload,
+                          args.backend or prefs.backend, args.device or prefs.device)
     return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),
                              config)
 

@@ -39,6 +39,10 @@ class Settings:
     threads: int = 0
     # "auto" offloads every layer when the llama.cpp build supports a GPU; "off" never does.
     gpu_offload: str = "auto"
+    # auto: GGUF on llama.cpp, folders on transformers; "transformers" forces it for GGUF.
+    backend: str = "auto"
+    # transformers' device: auto (CUDA, then MPS, then CPU), cpu, cuda or mps.
+    device: str = "auto"
     # Sampling: the defaults are the engine's own.
     temperature: float = SamplingOptions.temperature
     top_p: float = SamplingOptions.top_p
@@ -86,6 +90,10 @@ def _check_types(raw: dict[str, Any]) -> dict[str, Any]:
         if not ok:
             raise SettingsError(f"{key!r} should be {type(expected).__name__}, got {value!r}")
         values[key] = value
+    for key, allowed in (("backend", ("auto", "llama.cpp", "transformers")),
+                         ("device", ("auto", "cpu", "cuda", "mps"))):
+        if values.get(key, "auto") not in allowed:
+            raise SettingsError(f"{key!r} should be one of {', '.join(allowed)}")
     if values.get("gpu_offload", "auto") not in ("auto", "off"):
         raise SettingsError(
             f"'gpu_offload' should be 'auto' or 'off', got {values['gpu_offload']!r}")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from writer_app.engine.discovery import resolve
-from writer_app.engine.errors import PromptTooLongError
-from writer_app.engine.llama_backend import LlamaConfig, LlamaCppBackend
+from writer_app.engine.errors import EngineError, PromptTooLongError
+from writer_app.engine.llama_backend import EngineConfig, LlamaCppBackend
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import (
     CancelToken,
@@ -61,12 +61,34 @@ class Engine:
         self._closed = False
 
     @classmethod
-    def load(cls, info: ModelInfo, config: LlamaConfig | None = None) -> Engine:
+    def load(cls, info: ModelInfo, config: EngineConfig | None = None) -> Engine:
+        """A GGUF model on llama.cpp, or on transformers when the config asks for it."""
+        config = config or EngineConfig()
+        if config.backend == "transformers":
+            return cls.load_transformers(info.path, config, info)
+        if config.backend not in ("auto", "llama.cpp"):
+            raise EngineError(f"unknown backend {config.backend!r}: use auto, llama.cpp or "
+                              "transformers")
         return cls(LlamaCppBackend(info, config))
 
     @classmethod
+    def load_transformers(cls, path: Path, config: EngineConfig,
+                          info: ModelInfo | None = None) -> Engine:
+        from writer_app.engine.transformers_backend import TransformersBackend
+
+        return cls(TransformersBackend(path, device=config.device,
+                                       context_length_cap=config.context_length_cap, info=info))
+
+    @classmethod
     def load_named(cls, name_or_path: str | None, folders: list[Path],
-                   config: LlamaConfig | None = None) -> Engine:
+                   config: EngineConfig | None = None) -> Engine:
+        """The model named by path or name; a folder is a Hugging Face model (transformers)."""
+        config = config or EngineConfig()
+        if name_or_path and Path(name_or_path).expanduser().is_dir():
+            if config.backend == "llama.cpp":
+                raise EngineError(f"{name_or_path}: a model folder runs on transformers, not "
+                                  "llama.cpp")
+            return cls.load_transformers(Path(name_or_path).expanduser(), config)
         return cls.load(resolve(name_or_path, folders), config)
 
     @property

@@ -47,17 +47,21 @@ RUNTIME_OVERHEAD = 256 * 2**20
 
 
 @dataclass(frozen=True)
-class LlamaConfig:
+class EngineConfig:
     context_length_cap: int = 8192
     threads: int = 0
     gpu_offload: str = "auto"
+    # "auto": a GGUF file runs on llama.cpp, a model folder on transformers.
+    backend: str = "auto"
+    # For transformers: auto, cpu, cuda or mps.
+    device: str = "auto"
 
 
 class LlamaCppBackend:
     name = "llama.cpp"
 
-    def __init__(self, info: ModelInfo, config: LlamaConfig | None = None) -> None:
-        config = config or LlamaConfig()
+    def __init__(self, info: ModelInfo, config: EngineConfig | None = None) -> None:
+        config = config or EngineConfig()
         self.info = info
         trained = info.context_length or FALLBACK_CONTEXT
         self.context_length = max(256, min(trained, config.context_length_cap))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from writer_app import settings
 from writer_app.engine.discovery import resolve
-from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import ModelInfo
 from writer_app.errors import WriterError
 from writer_app.tasks.actions import Action, all_actions
@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         settings.save(new)
         self.prefs = new
         self.suggestions.set_actions(all_actions(new.custom_actions))
-        engine_keys = ("context_length_cap", "threads", "gpu_offload")
+        engine_keys = ("context_length_cap", "threads", "gpu_offload", "backend", "device")
         if any(getattr(old, k) != getattr(new, k) for k in engine_keys) \
                 and self.host.engine is not None:
             self.load_model(str(self.host.engine.info.path))
@@ -298,10 +298,23 @@ class MainWindow(QMainWindow):
             item.setChecked(found.path == current)
             menu.addAction(item)
         menu.addSeparator()
+        on_hf = self._action("Run GGUF models with transformers (full precision, GPU)",
+                             self._toggle_transformers)
+        on_hf.setCheckable(True)
+        on_hf.setChecked(self.prefs.backend == "transformers")
+        menu.addAction(on_hf)
         menu.addAction(self._action("Add model file…", self._add_model_dialog))
         folder = paths.user_models_dir()
         info = menu.addAction(f"Your models folder: {folder}")
         info.setEnabled(False)
+
+    def _toggle_transformers(self, checked: bool) -> None:
+        new = settings.Settings(**{**self.prefs.__dict__,
+                                   "backend": "transformers" if checked else "auto"})
+        settings.save(new)
+        self.prefs = new
+        if self.host.engine is not None:
+            self.load_model(str(self.host.engine.info.path))
 
     def _add_model_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Add model", "", "GGUF models (*.gguf)")
@@ -319,7 +332,8 @@ class MainWindow(QMainWindow):
                 self._model_failed(str(exc))
             return
         p = self.prefs
-        self.host.load(info, LlamaConfig(p.context_length_cap, p.threads, p.gpu_offload))
+        self.host.load(info, EngineConfig(p.context_length_cap, p.threads, p.gpu_offload,
+                                          p.backend, p.device))
 
     def _model_loading(self, name: str) -> None:
         self.model_label.setText(f"Loading {name}…")

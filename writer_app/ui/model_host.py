@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from writer_app.engine.engine import Engine
-from writer_app.engine.llama_backend import LlamaConfig
+from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import ModelInfo, read_model_info
 from writer_app.ui.jobs import JobContext, JobRunner
 
@@ -22,7 +22,7 @@ class ModelHost(QObject):
         self.engine: Engine | None = None
         self.loading = False
 
-    def load(self, info: ModelInfo, config: LlamaConfig) -> None:
+    def load(self, info: ModelInfo, config: EngineConfig) -> None:
         """Load on the inference lane; the old engine is closed only once the new one works."""
         self.loading = True
         self.sig_loading.emit(info.path.name)

@@ -41,6 +41,17 @@ class SettingsDialog(QDialog):
         self.gpu.addItem("Use the GPU when the build supports it", "auto")
         self.gpu.addItem("Never use the GPU", "off")
         self.gpu.setCurrentIndex(0 if prefs.gpu_offload == "auto" else 1)
+        self.backend = QComboBox(self)
+        for label, value in (("GGUF on llama.cpp, folders on transformers", "auto"),
+                             ("Always llama.cpp", "llama.cpp"),
+                             ("Always transformers", "transformers")):
+            self.backend.addItem(label, value)
+        self.backend.setCurrentIndex(self.backend.findData(prefs.backend))
+        self.device = QComboBox(self)
+        for label, value in (("Automatic (CUDA, then Apple MPS, then CPU)", "auto"),
+                             ("CPU", "cpu"), ("CUDA", "cuda"), ("Apple MPS", "mps")):
+            self.device.addItem(label, value)
+        self.device.setCurrentIndex(self.device.findData(prefs.device))
         self.custom = QPlainTextEdit(self)
         self.custom.setPlainText(json.dumps(prefs.custom_actions, indent=2, ensure_ascii=False))
         self.error = QLabel("", self)
@@ -50,7 +61,9 @@ class SettingsDialog(QDialog):
                               ("Repeat penalty", self.repeat_penalty),
                               ("Max tokens per answer", self.max_tokens),
                               ("Context length (at most)", self.context),
-                              ("CPU threads", self.threads), ("GPU offload", self.gpu)):
+                              ("CPU threads", self.threads), ("GPU offload", self.gpu),
+                              ("Backend", self.backend),
+                              ("transformers device", self.device)):
             form.addRow(label, widget)
         form.addRow(QLabel('Custom actions (JSON list of {"name", "label", "instruction", '
                            '"use": replace|insert|show}):'))
@@ -95,7 +108,9 @@ class SettingsDialog(QDialog):
                            "max_tokens": self.max_tokens.value(),
                            "context_length_cap": self.context.value(),
                            "threads": self.threads.value(),
-                           "gpu_offload": self.gpu.currentData(), "custom_actions": custom})
+                           "gpu_offload": self.gpu.currentData(),
+                           "backend": self.backend.currentData(),
+                           "device": self.device.currentData(), "custom_actions": custom})
 
     def accept(self) -> None:
         try:
