@@ -29,6 +29,9 @@ setup: $(APP_STAMP) $(MODEL)
 bench: $(TEST_STAMP) $(MODEL)
 	$(PY) benchmarks/engine_throughput.py
 
+package: $(PKG_STAMP) $(MODEL)
+	packaging/build.sh
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

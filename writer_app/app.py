@@ -9,12 +9,17 @@ from writer_app import settings
 
 
 def run_gui(prefs: settings.Settings, folders: list[Path]) -> int:
+    from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
+    from writer_app import paths
     from writer_app.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Writer")
+    # The desktop file's name lets the desktop match the window to its menu entry.
+    QGuiApplication.setDesktopFileName("writer-app")
+    QGuiApplication.setWindowIcon(QIcon(str(paths.resources_dir() / "writer.png")))
     window = MainWindow(prefs, folders)
     window.show()
     window.offer_recovery()

@@ -60,6 +60,13 @@ def app_models_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models"
 
 
+def resources_dir() -> Path:
+    bundle = bundle_dir()
+    if bundle is not None:
+        return bundle / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
 def user_models_dir() -> Path:
     return data_dir() / "models"
 

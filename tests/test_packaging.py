@@ -1,0 +1,74 @@
+"""Build the double-click bundle and run its self-test, as `make package` would."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from writer_app.engine import default_model
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory, default_model_path):
+    out = tmp_path_factory.mktemp("package")
+    proc = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh"), str(out / "dist"),
+                           str(out / "build")], capture_output=True, text=True, timeout=1200,
+                          cwd=ROOT, env={**os.environ, "PYTHON": str(Path(os.sys.executable))})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out / "dist"
+
+
+def files_in(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_bundle_holds_the_model_and_leaves_out_torch(bundle):
+    internal = bundle / "Writer" / "_internal"
+    assert (internal / "models" / default_model.FILE_NAME).stat().st_size == 98_362_432
+    assert (internal / "resources" / "writer.png").exists()
+    for unwanted in ("torch", "transformers", "tests", "PIL"):
+        assert not (internal / unwanted).exists(), unwanted
+    assert list(bundle.glob("Writer-*-linux-*.tar.gz"))
+
+
+def test_self_test_runs_offline_inside_the_bundle(bundle, tmp_path):
+    before = files_in(bundle / "Writer")
+    home = tmp_path / "home"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WRITER_HOME": str(home)}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "self-test"], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert default_model.FILE_NAME in proc.stdout  # found its bundled model
+    assert "undo restored it: OK" in proc.stdout
+    # Nothing was written next to the executable.
+    assert files_in(bundle / "Writer") == before
+
+
+def test_bundled_cli_lists_its_model(bundle, tmp_path):
+    env = {**os.environ, "WRITER_HOME": str(tmp_path)}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "models"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and default_model.FILE_NAME in proc.stdout
+    assert str(bundle / "Writer" / "_internal" / "models") in proc.stdout
+
+
+def test_per_user_install_puts_writer_in_the_menu(bundle, tmp_path):
+    data = tmp_path / "share"
+    env = {**os.environ, "XDG_DATA_HOME": str(data), "HOME": str(tmp_path)}
+    proc = subprocess.run(["bash", str(bundle / "Writer" / "install.sh")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    desktop = (data / "applications" / "writer-app.desktop").read_text()
+    assert f'Exec="{data}/writer-app/Writer" %F' in desktop
+    assert "Icon=writer-app" in desktop
+    assert (data / "icons/hicolor/256x256/apps/writer-app.png").exists()
+    assert os.access(data / "writer-app" / "Writer", os.X_OK)
+    subprocess.run(["bash", str(data / "writer-app" / "install.sh"), "--uninstall"], env=env,
+                   check=True, capture_output=True)
+    assert not (data / "writer-app").exists()
+    shutil.rmtree(data, ignore_errors=True)
