@@ -51,3 +51,20 @@ def engine(default_model_path: Path) -> Iterator[object]:
     eng = Engine.load(read_model_info(default_model_path))
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window with the default model loaded. Closed here rather than by qtbot,
+    which closes widgets before fixtures end and would meet the unsaved-changes question."""
+    from writer_app import paths
+    from writer_app.settings import Settings
+    from writer_app.ui.main_window import MainWindow
+
+    w = MainWindow(Settings(), paths.model_search_dirs())
+    w.show()
+    qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
+    yield w
+    w.editor.document().setModified(False)
+    w.close()
+    w.deleteLater()

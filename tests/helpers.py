@@ -40,3 +40,18 @@ def error_as_unprivileged_user(func, path: Path) -> str:
         message = f.read().decode()
     os.waitpid(pid, 0)
     return message
+
+
+def answer_next_dialog(button) -> None:
+    """Click `button` in the next modal message box, as a user would."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def click() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QMessageBox):
+            dialog.button(button).click()
+        else:
+            QTimer.singleShot(20, click)
+
+    QTimer.singleShot(20, click)

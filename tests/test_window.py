@@ -7,9 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from writer_app import paths
 from writer_app.engine import default_model
@@ -17,31 +15,9 @@ from writer_app.settings import Settings
 from writer_app.ui import file_ops
 from writer_app.ui.main_window import MainWindow
 
+from .helpers import answer_next_dialog
+
 SAMPLE = "Teh harbour was very busy this yeer, and the cafe owners was happy about it."
-
-
-def answer_next_dialog(button):
-    """Click `button` in the next modal dialog, as a user would."""
-    def click():
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QMessageBox):
-            dialog.button(button).click()
-        else:
-            QTimer.singleShot(20, click)
-    QTimer.singleShot(20, click)
-
-
-@pytest.fixture
-def window(qtbot):
-    # Closed here rather than by qtbot, which closes widgets before fixtures end and
-    # would meet the unsaved-changes question.
-    w = MainWindow(Settings(), paths.model_search_dirs())
-    w.show()
-    qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
-    yield w
-    w.editor.document().setModified(False)
-    w.close()
-    w.deleteLater()
 
 
 def wait_for_suggestion(qtbot, w):

@@ -2,27 +2,11 @@
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from writer_app import paths
-from writer_app.settings import Settings
-from writer_app.ui.main_window import MainWindow
-
-from .test_window import answer_next_dialog
+from .helpers import answer_next_dialog
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow(Settings(), paths.model_search_dirs())
-    w.show()
-    qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
-    yield w
-    w.editor.document().setModified(False)
-    w.close()
-    w.deleteLater()
 
 
 def test_translate_the_document_then_replace_in_one_undo_step(qtbot, window):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from writer_app.tasks.actions import Action
 from writer_app.tasks.diff import Change
+from writer_app.ui.streaming import append_text
 
 
 def diff_html(changes: list[Change], dark: bool = False) -> str:
@@ -104,10 +105,7 @@ class SuggestionPane(QWidget):
         self.set_state("running")
 
     def append(self, text: str) -> None:
-        cursor = self.view.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End)
-        cursor.insertText(text)
-        self.view.setTextCursor(cursor)
+        append_text(self.view, text)
 
     def show_result(self, changes: list[Change], note: str) -> None:
         dark = self.palette().base().color().lightness() < 128

@@ -23,6 +23,7 @@ from writer_app.documents.model import Document
 from writer_app.engine.engine import Engine
 from writer_app.tasks.summarize import SummaryResult, summarize
 from writer_app.ui.jobs import Job, JobContext, JobRunner
+from writer_app.ui.streaming import append_text
 
 
 class SummaryPane(QWidget):
@@ -125,14 +126,9 @@ class SummaryPane(QWidget):
                                   f"{result.seconds:.0f} s")
             self._next()
 
-        def streamed(piece: str) -> None:
-            cursor = self.output.textCursor()
-            cursor.movePosition(cursor.MoveOperation.End)
-            cursor.insertText(piece)
-
         self.job = self.runner.run(work, lane="inference", on_done=done, on_failed=self._failed,
                                    on_cancelled=self._stopped, on_progress=progress,
-                                   on_text=streamed)
+                                   on_text=lambda piece: append_text(self.output, piece))
 
     def _failed(self, message: str) -> None:
         self.progress.setText(message)

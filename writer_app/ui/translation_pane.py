@@ -21,6 +21,7 @@ from writer_app.errors import WriterError
 from writer_app.tasks.languages import COMMON, language
 from writer_app.tasks.translate import Translation, translate
 from writer_app.ui.jobs import Job, JobContext, JobRunner
+from writer_app.ui.streaming import append_text
 
 
 class TranslationPane(QWidget):
@@ -138,15 +139,10 @@ class TranslationPane(QWidget):
             self.status.setText("Stopped.")
             self._set_running(False, has_result=False)
 
-        def streamed(piece: str) -> None:
-            cursor = self.output.textCursor()
-            cursor.movePosition(cursor.MoveOperation.End)
-            cursor.insertText(piece)
-
         self.job = self.runner.run(
             work, lane="inference", on_done=done, on_failed=failed, on_cancelled=cancelled,
             on_progress=lambda p: self.status.setText(f"Translating block {p[0]} of {p[1]}…"),
-            on_text=streamed)
+            on_text=lambda piece: append_text(self.output, piece))
 
     def stop(self) -> None:
         if self.job is not None:
