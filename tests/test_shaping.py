@@ -44,3 +44,15 @@ def test_points_from_prose_become_one_bullet_per_sentence():
     pieces = ["Here is the list:\nShips came. Costs ", "fell.\nCafés were pleased."]
     text, _ = shape("points", pieces)
     assert text == "- Ships came.\n- Costs fell.\n- Cafés were pleased.\n"
+
+
+def test_an_introduction_line_is_dropped_from_prose():
+    pieces = ["This document is summarized in a paragraph with the ", "following information:\n",
+              "The harbour grew. Costs fell."]
+    assert shape("medium", pieces)[0] == "The harbour grew. Costs fell."
+    assert shape("short", pieces)[0] == "The harbour grew. Costs fell."
+
+
+def test_a_one_line_answer_is_kept_whole():
+    assert shape("medium", ["Whales eat krill: lots of it."])[0] == "Whales eat krill: lots of it."
+    assert shape("short", ["One. Two. Three."])[0] == "One. Two."

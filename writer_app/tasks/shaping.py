@@ -15,6 +15,17 @@ _SENTENCE_END_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
+INTRO_MAX = 160
+
+
+def _without_intro(text: str) -> str:
+    """`text` less a first line that only introduces what follows (it ends with ":")."""
+    first, newline, rest = text.partition("\n")
+    if newline and first.rstrip().endswith(":") and len(first) < INTRO_MAX and rest.strip():
+        return rest.lstrip()
+    return text
+
+
 class Shaper:
     def __init__(self, length: str) -> None:
         self.length = length
@@ -24,12 +35,23 @@ class Shaper:
         self._bullets = 0
         self._emitted = ""
         self._prose: list[str] = []
+        # Prose answers are held until their first line is known: an introduction
+        # ("This document is summarized in a paragraph:") is dropped.
+        self._opened = length == "points"
 
     def feed(self, piece: str) -> str:
         """The part of `piece` to show; sets `complete` when nothing more is wanted."""
         if self.complete:
             return ""
         self._buffer += piece
+        if not self._opened:
+            head = _MARKERS.sub("", self._buffer).lstrip()
+            # Wait for the first line and something after it (or a line too long to be an
+            # introduction).
+            if not head.partition("\n")[2].strip() and len(head) < INTRO_MAX:
+                return ""
+            self._buffer = _without_intro(head)
+            self._opened = True
         if self.length == "points":
             out = self._points(final=False)
         elif self.length == "short":
@@ -46,6 +68,14 @@ class Shaper:
         """What was held back, at the end of the stream."""
         if self.complete:
             return ""
+        if not self._opened:
+            self._buffer = _without_intro(_MARKERS.sub("", self._buffer).lstrip())
+            if self.length == "short":  # the held sentences still count
+                out = self._short()
+                if self.complete:
+                    self._emitted += out
+                    return out.rstrip()
+                self._buffer = out + self._buffer
         out = self._points(final=True) if self.length == "points" else _MARKERS.sub(
             "", self._buffer)
         self._buffer = ""
