@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from writer_app import paths
+from writer_app import filecheck, paths
 from writer_app.errors import WriterError
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write then rename, so a crash never leaves half a file (as QSaveFile does)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write then rename (filecheck.write_atomically); a failure names the file."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        filecheck.write_atomically(path, text)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise WriterError(f"{path}: could not be saved: {exc.strerror or exc}") from None
 
 
