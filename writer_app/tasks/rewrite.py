@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
@@ -70,8 +71,8 @@ def _in_language(engine: Engine, action: Action, instruction: str, text: str,
     answer = _ask(engine, action, instruction, text, options, cancel, on_piece)
     if code is None or cancel.cancelled or _language_of(answer) in (None, code):
         return answer
-    retry = SamplingOptions(**{**options.__dict__, "seed": options.seed + 1,
-                               "temperature": max(options.temperature, 0.5)})
+    retry = dataclasses.replace(options, seed=options.seed + 1,
+                                temperature=max(options.temperature, 0.5))
     answer = _ask(engine, action, instruction, text, retry, cancel, on_piece)
     if cancel.cancelled or _language_of(answer) in (None, code):
         return answer
@@ -166,7 +167,7 @@ def run_action(
         results = []
         for chunk in chunks:
             room = _answer_room(action, count(chunk))
-            opts = SamplingOptions(**{**base.__dict__, "max_tokens": room})
+            opts = dataclasses.replace(base, max_tokens=room)
             results.append(_in_language(engine, action, prompt_instruction, chunk, opts,
                                         cancel, on_piece, warnings))
             if cancel.cancelled:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -309,12 +310,8 @@ class MainWindow(QMainWindow):
         info.setEnabled(False)
 
     def _toggle_transformers(self, checked: bool) -> None:
-        new = settings.Settings(**{**self.prefs.__dict__,
-                                   "backend": "transformers" if checked else "auto"})
-        settings.save(new)
-        self.prefs = new
-        if self.host.engine is not None:
-            self.load_model(str(self.host.engine.info.path))
+        self.apply_settings(dataclasses.replace(
+            self.prefs, backend="transformers" if checked else "auto"))
 
     def _add_model_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Add model", "", "GGUF models (*.gguf)")

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Signal
 
 from writer_app.engine.engine import Engine
 from writer_app.engine.llama_backend import EngineConfig
-from writer_app.engine.model_info import ModelInfo, read_model_info
+from writer_app.engine.model_info import ModelInfo
 from writer_app.ui.jobs import JobContext, JobRunner
 
 
@@ -28,7 +28,7 @@ class ModelHost(QObject):
         self.sig_loading.emit(info.path.name)
 
         def work(_ctx: JobContext) -> Engine:
-            return Engine.load(read_model_info(info.path), config)
+            return Engine.load(info, config)  # resolve() has read and checked the file
 
         def done(engine: Engine) -> None:
             old, self.engine = self.engine, engine

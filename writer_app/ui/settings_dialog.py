@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from PySide6.QtWidgets import (
@@ -100,17 +101,13 @@ class SettingsDialog(QDialog):
         if not isinstance(custom, list) or not all(isinstance(c, dict) for c in custom):
             raise WriterError("custom actions: a JSON list of objects is expected")
         all_actions(custom)  # names each bad entry
-        p = self.prefs
-        return Settings(**{**p.__dict__,
-                           "temperature": self.temperature.value(), "top_p": self.top_p.value(),
-                           "top_k": self.top_k.value(), "min_p": self.min_p.value(),
-                           "repeat_penalty": self.repeat_penalty.value(),
-                           "max_tokens": self.max_tokens.value(),
-                           "context_length_cap": self.context.value(),
-                           "threads": self.threads.value(),
-                           "gpu_offload": self.gpu.currentData(),
-                           "backend": self.backend.currentData(),
-                           "device": self.device.currentData(), "custom_actions": custom})
+        return dataclasses.replace(
+            self.prefs, temperature=self.temperature.value(), top_p=self.top_p.value(),
+            top_k=self.top_k.value(), min_p=self.min_p.value(),
+            repeat_penalty=self.repeat_penalty.value(), max_tokens=self.max_tokens.value(),
+            context_length_cap=self.context.value(), threads=self.threads.value(),
+            gpu_offload=self.gpu.currentData(), backend=self.backend.currentData(),
+            device=self.device.currentData(), custom_actions=custom)
 
     def accept(self) -> None:
         try:
