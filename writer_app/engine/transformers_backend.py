@@ -194,7 +194,11 @@ class TransformersBackend:
         stops = StopMatcher(options.stop)
         eos = set(self._eos_ids())
         generated: list[int] = []
-        shown = ""
+        # Decode a window: tokens from `prefix` on, of which those before `read` are shown.
+        # The window starts a little before the new tokens so that tokenizers which merge
+        # pieces (or drop a leading space at the start) give the same text as a full decode,
+        # without decoding the whole answer at every token.
+        prefix = read = 0
         stats.finish_reason = "length"
         try:
             while (chunk := streamer.queue.get()) is not None:
@@ -207,12 +211,12 @@ class TransformersBackend:
                     else:
                         generated.append(token)
                         stats.completion_tokens += 1
-                # Decode the whole answer so far: tokenizers merge pieces across tokens.
-                text = str(self.tokenizer.decode(generated, skip_special_tokens=True))
-                if text.endswith("\ufffd"):
-                    continue  # half a character: wait for the rest
-                piece, shown = text[len(shown):], text
-                out = stops.feed(piece)
+                before = self._decode(generated[prefix:read])
+                text = self._decode(generated[prefix:])
+                if len(text) <= len(before) or text.endswith("\ufffd"):
+                    continue  # nothing new yet, or half a character: wait for the rest
+                prefix, read = read, len(generated)
+                out = stops.feed(text[len(before):])
                 if out:
                     yield out
                 if stops.stopped:
@@ -229,6 +233,9 @@ class TransformersBackend:
         finally:
             halt.set()
             worker.join()
+
+    def _decode(self, ids: list[int]) -> str:
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True)) if ids else ""
 
     def _eos_ids(self) -> list[int]:
         ids = self.model.generation_config.eos_token_id
