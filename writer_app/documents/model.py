@@ -31,6 +31,14 @@ class Block:
     # Heading level (1 = top) or list nesting depth (0 = top).
     level: int = 0
 
+    def marked(self) -> str:
+        """The text with its Markdown mark: "## " for a heading, "  - " for a list item."""
+        if self.kind == "heading":
+            return "#" * max(1, min(self.level, 6)) + " " + self.text
+        if self.kind == "list_item":
+            return "  " * self.level + "- " + self.text
+        return self.text
+
 
 @dataclass
 class Document:
@@ -50,19 +58,13 @@ class Document:
         previous = ""
         for b in self.blocks:
             if b.kind == "list_item" and previous == "list_item":
-                out[-1] += "\n" + "  " * b.level + "- " + b.text
+                out[-1] += "\n" + b.marked()
                 continue
             previous = b.kind
-            if b.kind == "heading":
-                out.append("#" * max(1, min(b.level, 6)) + " " + b.text)
-            elif b.kind == "list_item":
-                out.append("  " * b.level + "- " + b.text)
-            elif b.kind == "code":
+            if b.kind == "code":
                 out.append("```\n" + b.text + "\n```")
-            elif b.kind == "page_break":
-                continue
-            else:
-                out.append(b.text)
+            elif b.kind != "page_break":
+                out.append(b.marked())
         return "\n\n".join(out)
 
     def to_json(self) -> dict[str, Any]:

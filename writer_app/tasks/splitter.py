@@ -22,15 +22,7 @@ class Part:
     tokens: int = 0
 
     def text(self) -> str:
-        return "\n\n".join(_render(b) for b in self.blocks)
-
-
-def _render(b: Block) -> str:
-    if b.kind == "heading":
-        return "#" * max(1, min(b.level, 6)) + " " + b.text
-    if b.kind == "list_item":
-        return "  " * b.level + "- " + b.text
-    return b.text
+        return "\n\n".join(b.marked() for b in self.blocks)
 
 
 def _sections(blocks: list[Block]) -> list[list[Block]]:
@@ -78,7 +70,7 @@ def split(blocks: list[Block], budget: int, count: CountTokens) -> list[Part]:
         parts[-1].tokens += tokens
 
     for section in _sections(blocks):
-        sized = [(b, count(_render(b)) + sep) for b in section]
+        sized = [(b, count(b.marked()) + sep) for b in section]
         total = sum(t for _, t in sized)
         if total <= budget:
             # Keep a section whole: start a new part rather than split it.
@@ -92,5 +84,5 @@ def split(blocks: list[Block], budget: int, count: CountTokens) -> list[Part]:
                 add(b, t)
             else:
                 for piece in _pieces_of(b, budget - sep - 4, count):
-                    add(piece, count(_render(piece)) + sep)
+                    add(piece, count(piece.marked()) + sep)
     return [p for p in parts if p.blocks]
