@@ -8,6 +8,7 @@ as text to summarize, never as instructions.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,7 +127,9 @@ def summarize(
     start = time.perf_counter()
     run = _Run(engine, cancel or CancelToken(), progress)
     instruction, final_tokens = LENGTHS[length]
-    count = engine.count_tokens
+    # Remembered per run: a long document is split twice (whole context, then smaller
+    # parts) and each block is counted only once.
+    count = functools.lru_cache(maxsize=None)(engine.count_tokens)
     budget = part_budget(engine, max(final_tokens, PART_MAX_TOKENS))
     if budget < MIN_COMBINE_TOKENS:
         raise EngineError(f"the model's context ({engine.context_length} tokens) is too small "
