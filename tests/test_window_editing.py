@@ -95,3 +95,10 @@ def test_the_layout_is_remembered(qtbot):
     assert not second.summary_dock.isVisible()
     assert second.suggestion_dock.isVisible() or second.translation_dock.isVisible()
     second.close()
+
+
+def test_word_count_follows_the_text(qtbot, window):
+    qtbot.keyClicks(window.editor, "three short words")
+    qtbot.waitUntil(lambda: window.words_label.text() == "3 words", timeout=2000)
+    window.set_text("", None)
+    qtbot.waitUntil(lambda: window.words_label.text() == "0 words", timeout=2000)

@@ -241,7 +241,12 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         doc = self.editor.document()
         doc.modificationChanged.connect(lambda _m: self._update_title())
-        doc.contentsChanged.connect(self._update_words)
+        # Counting words copies the whole text: do it once typing pauses, not per key.
+        self.words_timer = QTimer(self)
+        self.words_timer.setSingleShot(True)
+        self.words_timer.setInterval(250)
+        self.words_timer.timeout.connect(self._update_words)
+        doc.contentsChanged.connect(self.words_timer.start)
         self.suggestions.sig_run.connect(self.suggest)
         self.suggestions.sig_accept.connect(self.accept_suggestion)
         self.suggestions.sig_reject.connect(self.reject_suggestion)
