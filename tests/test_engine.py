@@ -6,9 +6,8 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from writer_app.engine import hardware
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import PromptTooLongError
-from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import read_model_info
-from writer_app.engine.types import ChatMessage, GenerationRequest, SamplingOptions
+from writer_app.engine.types import ChatMessage, EngineConfig, GenerationRequest, SamplingOptions
 
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
 

@@ -7,9 +7,8 @@ import threading
 import pytest
 
 from writer_app.engine.engine import Engine
-from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import read_model_info
-from writer_app.engine.types import CancelToken
+from writer_app.engine.types import CancelToken, EngineConfig
 from writer_app.errors import WriterError
 from writer_app.tasks.actions import BUILT_IN, find_action
 from writer_app.tasks.rewrite import run_action

@@ -10,11 +10,16 @@ import pytest
 
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError, ModelFileError
-from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_folder import check_model_folder
 from writer_app.engine.model_info import read_model_info
 from writer_app.engine.transformers_backend import choose_device
-from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
+from writer_app.engine.types import (
+    CancelToken,
+    ChatMessage,
+    EngineConfig,
+    GenerationRequest,
+    SamplingOptions,
+)
 
 pytestmark = pytest.mark.slow
 TRANSFORMERS = EngineConfig(backend="transformers", device="cpu")

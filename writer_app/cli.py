@@ -18,8 +18,7 @@ from types import FrameType
 from writer_app import paths, settings
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
-from writer_app.engine.llama_backend import EngineConfig
-from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest
+from writer_app.engine.types import CancelToken, ChatMessage, EngineConfig, GenerationRequest
 from writer_app.errors import WriterError
 
 PROG = "writer-app"

@@ -14,12 +14,12 @@ from typing import Protocol
 
 from writer_app.engine.discovery import resolve
 from writer_app.engine.errors import EngineError, PromptTooLongError
-from writer_app.engine.llama_backend import EngineConfig, LlamaCppBackend
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import (
     CancelToken,
     ChatMessage,
     DeviceInfo,
+    EngineConfig,
     GenerationRequest,
     GenerationResult,
     GenerationStats,
@@ -69,6 +69,9 @@ class Engine:
         if config.backend not in ("auto", "llama.cpp"):
             raise EngineError(f"unknown backend {config.backend!r}: use auto, llama.cpp or "
                               "transformers")
+        # Imported here so a transformers-only setup (a GPU server) needs no llama.cpp.
+        from writer_app.engine.llama_backend import LlamaCppBackend
+
         return cls(LlamaCppBackend(info, config))
 
     @classmethod

@@ -12,7 +12,6 @@ import ctypes
 import logging
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import llama_cpp
 
@@ -24,6 +23,7 @@ from writer_app.engine.stops import StopMatcher
 from writer_app.engine.types import (
     CancelToken,
     ChatMessage,
+    EngineConfig,
     GenerationStats,
     SamplingOptions,
 )
@@ -44,17 +44,6 @@ llama_cpp.llama_log_set(_log_to_logging, ctypes.c_void_p(0))
 FALLBACK_CONTEXT = 4096
 # Compute buffers and the runtime on top of weights and KV cache, for the memory check.
 RUNTIME_OVERHEAD = 256 * 2**20
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    context_length_cap: int = 8192
-    threads: int = 0
-    gpu_offload: str = "auto"
-    # "auto": a GGUF file runs on llama.cpp, a model folder on transformers.
-    backend: str = "auto"
-    # For transformers: auto, cpu, cuda or mps.
-    device: str = "auto"
 
 
 class LlamaCppBackend:

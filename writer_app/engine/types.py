@@ -29,6 +29,19 @@ class SamplingOptions:
     stop: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class EngineConfig:
+    """How to load a model; the settings' engine fields."""
+
+    context_length_cap: int = 8192
+    threads: int = 0
+    gpu_offload: str = "auto"
+    # "auto": a GGUF file runs on llama.cpp, a model folder on transformers.
+    backend: str = "auto"
+    # For transformers: auto, cpu, cuda or mps.
+    device: str = "auto"
+
+
 class CancelToken:
     """Set from any thread; the engine checks it between tokens and inside prompt evaluation.
 

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from writer_app import settings
 from writer_app.engine.discovery import resolve
-from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import ModelInfo
+from writer_app.engine.types import EngineConfig
 from writer_app.errors import WriterError
 from writer_app.tasks.actions import Action, all_actions
 from writer_app.tasks.rewrite import RewriteResult, run_action

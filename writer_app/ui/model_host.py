@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from writer_app.engine.engine import Engine
-from writer_app.engine.llama_backend import EngineConfig
 from writer_app.engine.model_info import ModelInfo
+from writer_app.engine.types import EngineConfig
 from writer_app.ui.jobs import JobContext, JobRunner
 
 
