@@ -68,3 +68,59 @@ def window(qtbot):
     w.editor.document().setModified(False)
     w.close()
     w.deleteLater()
+
+
+@pytest.fixture(scope="session")
+def web_server() -> Iterator[str]:
+    """A web server on loopback serving tests/fixtures, plus pages that misbehave: the
+    address of its root, e.g. http://127.0.0.1:PORT/."""
+    import threading
+    import time
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    fixtures = Path(__file__).parent / "fixtures"
+    pdf = (fixtures / "harbour-libreoffice.pdf").read_bytes()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(fixtures), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, body: bytes, content_type: str, length: int | None = None) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path == "/report":  # a PDF at an address without a suffix
+                self._send(pdf, "application/pdf")
+            elif self.path == "/empty.html":
+                self._send(b"<html><head></head><body><script>x()</script></body></html>",
+                           "text/html")
+            elif self.path == "/huge":
+                self._send(b"", "text/html", length=60 * 2**20)
+            elif self.path == "/slow":  # a page that takes a minute to arrive
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                try:
+                    for _ in range(600):
+                        self.wfile.write(b"<p>" + b"slow words " * 6000 + b"</p>\n")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except OSError:  # the client went away: what a cancel does
+                    pass
+            else:
+                super().do_GET()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from writer_app import paths, settings
+from writer_app.documents.model import Document
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.types import CancelToken, ChatMessage, EngineConfig, GenerationRequest
@@ -76,11 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
                          "EPUB, HTML, RTF, Markdown, text)")
-    ext.add_argument("file", type=Path)
+    ext.add_argument("file", help="a file, or a web page's address (downloaded once)")
     ext.add_argument("--json", action="store_true", help="print the structure as JSON")
     summ = sub.add_parser("summarize", help="summarize a document, every part of it; "
                           "progress goes to stderr")
-    summ.add_argument("file", type=Path)
+    summ.add_argument("file", help="a file, or a web page's address (downloaded once)")
     summ.add_argument("--length", choices=["short", "medium", "points"], default="medium")
     _model_options(summ)
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -275,10 +276,16 @@ def _cmd_translate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 0
 
 
-def _cmd_extract(args: argparse.Namespace) -> int:
+def _read_source(source: str) -> Document:
+    """A file, or a web page the user named on the command line (the one download)."""
     from writer_app.documents.loader import load_document
+    from writer_app.documents.web import is_web_address, load_web_page
 
-    doc = load_document(args.file)
+    return load_web_page(source) if is_web_address(source) else load_document(Path(source))
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    doc = _read_source(args.file)
     if args.json:
         print(json.dumps(doc.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -287,10 +294,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
-    from writer_app.documents.loader import load_document
     from writer_app.tasks.summarize import summarize
 
-    doc = load_document(args.file)  # a bad file is reported before the model loads
+    doc = _read_source(args.file)  # a bad file is reported before the model loads
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 

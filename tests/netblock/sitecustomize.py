@@ -1,12 +1,15 @@
 """Blocks network connections in test processes and in the subprocesses they start.
 
 conftest imports it; it is also on PYTHONPATH for child Pythons, which import
-`sitecustomize` at start-up. Unix sockets stay allowed (Qt and multiprocessing use them).
+`sitecustomize` at start-up. Unix sockets stay allowed (Qt and multiprocessing use them), and
+so does loopback: a test may start a server on this machine (the web page download).
 """
 
 import socket
 
 _ALLOWED = {getattr(socket, "AF_UNIX", None)}
+# This machine is not the network: tests may talk to servers they start on loopback.
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 class NetworkBlockedError(RuntimeError):
@@ -17,11 +20,25 @@ def _refuse(*args, **kwargs):
     raise NetworkBlockedError("a test tried to reach the network; tests must stay offline")
 
 
+def _is_loopback(address):
+    return isinstance(address, tuple) and bool(address) and address[0] in _LOOPBACK
+
+
 def _guard(original):
     def guarded(self, *args, **kwargs):
-        if self.family not in _ALLOWED:
+        address = args[-1] if args else None  # sendto(data[, flags], address)
+        if self.family not in _ALLOWED and not _is_loopback(address):
             _refuse()
         return original(self, *args, **kwargs)
+
+    return guarded
+
+
+def _loopback_only(original):
+    def guarded(host, *args, **kwargs):
+        if host not in _LOOPBACK and not _is_loopback(host):
+            _refuse()
+        return original(host, *args, **kwargs)
 
     return guarded
 
@@ -31,8 +48,8 @@ def install():
         return
     for name in ("connect", "connect_ex", "sendto"):
         setattr(socket.socket, name, _guard(getattr(socket.socket, name)))
-    socket.getaddrinfo = _refuse
-    socket.create_connection = _refuse
+    socket.getaddrinfo = _loopback_only(socket.getaddrinfo)
+    socket.create_connection = _loopback_only(socket.create_connection)
     socket._writer_blocked = True
 
 

@@ -42,7 +42,8 @@ class Block:
 
 @dataclass
 class Document:
-    path: Path
+    # The file read, or the web address a page was downloaded from.
+    path: Path | str
     type: str
     title: str
     blocks: list[Block] = field(default_factory=list)

@@ -63,7 +63,11 @@ class _Runnable(QRunnable):
         try:
             result = self.fn(self.ctx)
         except WriterError as exc:
-            signals.sig_failed.emit(str(exc))
+            # A job that stops by raising once cancelled (a download) was cancelled, not failed.
+            if self.ctx.cancel.cancelled:
+                signals.sig_cancelled.emit()
+            else:
+                signals.sig_failed.emit(str(exc))
             return
         except Exception as exc:  # a bug must reach the user as a message, not kill the app
             log.exception("background job failed")

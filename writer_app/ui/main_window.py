@@ -12,6 +12,7 @@ from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QKeySequence,
     QTextCursor,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import settings
+from writer_app.documents.web import is_web_address
 from writer_app.engine.discovery import resolve
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import EngineConfig
@@ -36,6 +38,7 @@ from writer_app.errors import WriterError
 from writer_app.tasks.actions import Action, all_actions
 from writer_app.tasks.rewrite import RewriteResult, run_action
 from writer_app.ui import file_ops
+from writer_app.ui.editor import Editor, dropped_sources
 from writer_app.ui.find_bar import FindBar
 from writer_app.ui.jobs import Job, JobContext, JobRunner
 from writer_app.ui.model_host import ModelHost
@@ -89,7 +92,7 @@ class MainWindow(QMainWindow):
         # What a translation replaces: the selection it came from, or the whole document.
         self._translated_range: tuple[int, int] | None = None
 
-        self.editor = QPlainTextEdit(self)
+        self.editor = Editor(self)
         self.editor.setPlaceholderText("Start writing…")
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.find_bar = FindBar(self.editor, self)
@@ -106,7 +109,8 @@ class MainWindow(QMainWindow):
         self.translation = TranslationPane(self.runner, lambda: self.host.engine,
                                            self._text_to_translate, self)
         self.translation_dock = self._dock("Translation", self.translation, "translation")
-        self.summary = SummaryPane(self.runner, lambda: self.host.engine, self)
+        self.summary = SummaryPane(self.runner, lambda: self.host.engine, self._text_to_summarize,
+                                   self)
         self.summary_dock = self._dock("Summary", self.summary, "summary")
         self.tabifyDockWidget(self.suggestion_dock, self.translation_dock)
         self.tabifyDockWidget(self.translation_dock, self.summary_dock)
@@ -228,6 +232,11 @@ class MainWindow(QMainWindow):
             toolbar.addAction(qa)
         assist.addSeparator()
         assist.addAction(self._action("&Stop", self.stop_suggestion))
+        assist.addSeparator()
+        assist.addAction(self._action("Summari&ze my text", lambda: self._summarize_with(
+            self.summary.summarize_own_text)))
+        assist.addAction(self._action("Summarize a &document…", lambda: self._summarize_with(
+            self.summary.open_dialog)))
 
         self.model_menu = menu.addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
@@ -511,27 +520,65 @@ class MainWindow(QMainWindow):
         cursor.insertText(text)
         cursor.endEditBlock()
 
+    def _summarize_with(self, start: Callable[[], None]) -> None:
+        self.summary_dock.show()
+        self.summary_dock.raise_()
+        start()
+
+    def _text_to_summarize(self) -> tuple[str, str]:
+        """The selection, or the whole text; and what to call it."""
+        cursor = self.editor.textCursor()
+        if cursor.hasSelection():
+            return cursor.selectedText().replace("\u2029", "\n"), "The selection"
+        return self.editor.toPlainText(), self.path.name if self.path else "Your text"
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
+        if dropped_sources(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if dropped_sources(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        sources = dropped_sources(event.mimeData())
         event.acceptProposedAction()
-        self.drop_files(paths)
+        # Questions (add this model? download this page?) come after the drop returns: the
+        # app the drag came from waits for the drop to end (Windows' Explorer freezes).
+        QTimer.singleShot(0, lambda: self.drop_files(
+            [s if is_web_address(s) else Path(s) for s in sources]))
 
-    def drop_files(self, paths: list[Path]) -> None:
-        """Models are offered as models; every other file is summarized, in turn."""
-        documents = []
-        for path in paths:
-            if path.suffix.lower() == ".gguf":
-                self.offer_model(path)
+    def drop_files(self, sources: list[Path | str]) -> None:
+        """Models are offered as models, links are offered for a summary (they must be
+        downloaded); every other file is summarized, in turn."""
+        documents: list[Path | str] = []
+        for source in sources:
+            if isinstance(source, str):
+                if self.offer_web_page(source):
+                    documents.append(source)
+            elif source.suffix.lower() == ".gguf":
+                self.offer_model(source)
             else:
-                documents.append(path)
+                documents.append(source)
         if documents:
             self.summary_dock.show()
             self.summary_dock.raise_()
-            self.summary.add(documents)
+            self.summary.add(list(documents))
+
+    def offer_web_page(self, address: str) -> bool:
+        """Ask before going online: summarize the page, or just insert its link."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Web page",
+                          f"Summarize the page at {address}?\n\nWriter downloads this one "
+                          "page to read it; nothing else leaves your computer.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Download and summarize")
+        box.button(QMessageBox.StandardButton.No).setText("Insert the link")
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.No:
+            self.editor.textCursor().insertText(address)
+        return answer == QMessageBox.StandardButton.Yes
 
     def offer_model(self, path: Path) -> None:
         answer = QMessageBox.question(

@@ -1,29 +1,62 @@
-"""The summary pane: documents dropped on the window are summarized one after another."""
+"""The summary pane: documents dropped or opened, web pages and the writer's own text are
+summarized one after another."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from writer_app.documents.loader import load_document
+from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES, load_document
 from writer_app.documents.model import Document
+from writer_app.documents.text import markdown_blocks
+from writer_app.documents.web import is_web_address, load_web_page
 from writer_app.engine.engine import Engine
 from writer_app.tasks.summarize import SummaryResult, summarize
 from writer_app.ui.jobs import Job, JobContext, JobRunner
 from writer_app.ui.streaming import append_text
+
+# What can be summarized: a file, a web address (downloaded when its turn comes), or text
+# already in memory (the writer's own).
+Source = Path | str | Document
+DOCUMENT_FILTER = ("Documents (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ")"
+                   ";;All files (*)")
+
+
+def source_name(source: Source) -> str:
+    if isinstance(source, Path):
+        return source.name
+    if isinstance(source, Document):
+        return source.title
+    return source
+
+
+def writers_text(text: str, title: str) -> Document:
+    """The editor's text as a document: Markdown, like everything Writer writes."""
+    return Document(title, "markdown", title, markdown_blocks(text))
+
+
+def _read_file(path: Path, _ctx: JobContext) -> Document:
+    return load_document(path)
+
+
+def _download(address: str, ctx: JobContext) -> Document:
+    return load_web_page(address, lambda: ctx.cancel.cancelled)
 
 
 class SummaryPane(QWidget):
@@ -31,20 +64,28 @@ class SummaryPane(QWidget):
     sig_idle = Signal()
 
     def __init__(self, runner: JobRunner, engine: Callable[[], Engine | None],
-                 parent: QWidget | None = None) -> None:
+                 own_text: Callable[[], tuple[str, str]], parent: QWidget | None = None
+                 ) -> None:
         super().__init__(parent)
         self.runner = runner
         self.engine = engine
-        self.queue: deque[Path] = deque()
+        self.own_text = own_text  # () -> (text, what it is: "the selection" or the file name)
+        self.queue: deque[Source] = deque()
         self.job: Job | None = None
-        self.results: list[tuple[Path, SummaryResult]] = []
+        self.results: list[tuple[Source, SummaryResult]] = []
 
         self.length = QComboBox(self)
         for label, value in (("A paragraph", "medium"), ("One or two sentences", "short"),
                              ("Key points", "points")):
             self.length.addItem(label, value)
+        self.own_button = QPushButton("Summarize my text", self)
+        self.own_button.setToolTip("The selection, or the whole text when nothing is selected")
+        self.open_button = QPushButton("Open a document…", self)
+        self.address = QLineEdit(self)
+        self.address.setPlaceholderText("A web page's address, then Enter")
+        self.address.setToolTip("Writer downloads this one page to summarize it")
         self.title = QLabel("Drop a document (PDF, DOCX, ODT, EPUB, HTML, RTF, Markdown, text) "
-                            "on the window to summarize it.", self)
+                            "or a link on the window to summarize it.", self)
         self.title.setWordWrap(True)
         self.progress = QLabel("", self)
         self.output = QPlainTextEdit(self)
@@ -55,13 +96,21 @@ class SummaryPane(QWidget):
         buttons = QHBoxLayout()
         for b in (self.stop_button, self.copy_button, self.insert_button):
             buttons.addWidget(b)
+        sources = QHBoxLayout()
+        sources.addWidget(self.own_button)
+        sources.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.length)
+        layout.addLayout(sources)
+        layout.addWidget(self.address)
         layout.addWidget(self.title)
         layout.addWidget(self.progress)
         layout.addWidget(self.output, 1)
         layout.addLayout(buttons)
         self.stop_button.clicked.connect(self.stop)
+        self.own_button.clicked.connect(self.summarize_own_text)
+        self.open_button.clicked.connect(self.open_dialog)
+        self.address.returnPressed.connect(self._address_entered)
         self.copy_button.clicked.connect(
             lambda: QGuiApplication.clipboard().setText(self.output.toPlainText()))
         self.insert_button.clicked.connect(lambda: self.sig_insert.emit(self.output.toPlainText()))
@@ -77,35 +126,65 @@ class SummaryPane(QWidget):
     def busy(self) -> bool:
         return self.job is not None and self.job.running
 
-    def add(self, paths: list[Path]) -> None:
-        """Queue documents; they are summarized one after another."""
-        self.queue.extend(paths)
+    def add(self, sources: list[Source]) -> None:
+        """Queue files, web addresses or documents; they are summarized one after another."""
+        self.queue.extend(sources)
         if not self.busy:
             self._next()
+
+    def summarize_own_text(self) -> None:
+        text, what = self.own_text()
+        if not text.strip():
+            self.progress.setText("There is no text to summarize yet.")
+            return
+        self.add([writers_text(text, what)])
+
+    def open_dialog(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Summarize documents", "",
+                                                DOCUMENT_FILTER)
+        self.add([Path(n) for n in names])
+
+    def _address_entered(self) -> None:
+        address = self.address.text().strip()
+        if not is_web_address(address):
+            self.progress.setText(f"{address}: not a web address (it starts with http:// or "
+                                  "https://)")
+            return
+        self.address.clear()
+        self.add([address])
 
     def _next(self) -> None:
         if not self.queue:
             self._set_running(False)
             self.sig_idle.emit()
             return
-        path = self.queue.popleft()
+        source = self.queue.popleft()
         waiting = f" ({len(self.queue)} more waiting)" if self.queue else ""
-        self.title.setText(f"{path.name}{waiting}")
-        self.progress.setText("Reading the document…")
+        self.title.setText(f"{source_name(source)}{waiting}")
         self.output.clear()
         self._set_running(True)
-        # Reading is I/O: the pool, not the inference lane.
-        self.job = self.runner.run(lambda _ctx: load_document(path),
-                                   on_done=lambda doc: self._summarize(path, doc),
+        if isinstance(source, Document):
+            self._summarize(source, source)
+            return
+        read: Callable[[JobContext], Document]
+        if isinstance(source, Path):
+            self.progress.setText("Reading the document…")
+            read = partial(_read_file, source)
+        else:
+            self.progress.setText("Downloading the page…")
+            read = partial(_download, source)
+        # Reading and downloading are I/O: the pool, not the inference lane.
+        self.job = self.runner.run(read, on_done=lambda doc: self._summarize(source, doc),
                                    on_failed=self._failed, on_cancelled=self._stopped)
 
-    def _summarize(self, path: Path, doc: Document) -> None:
+    def _summarize(self, source: Source, doc: Document) -> None:
         engine = self.engine()
         if engine is None:
             self._failed("No model is loaded yet.")
             return
         length = self.length.currentData()
-        self.progress.setText(f"{doc.type.upper()}, {doc.words} words: summarizing…")
+        kind = "Your text" if isinstance(source, Document) else LABELS.get(doc.type, doc.type)
+        self.progress.setText(f"{kind}, {doc.words} words: summarizing…")
 
         def work(ctx: JobContext) -> SummaryResult:
             return summarize(doc, engine, length, cancel=ctx.cancel,
@@ -119,7 +198,7 @@ class SummaryPane(QWidget):
             self.progress.setText(f"{doc.title}: {words} {i} of {n}")
 
         def done(result: SummaryResult) -> None:
-            self.results.append((path, result))
+            self.results.append((source, result))
             self.output.setPlainText(result.summary)
             self.progress.setText(f"{doc.title}: summarized {result.parts} part"
                                   f"{'s' if result.parts != 1 else ''} in "

@@ -1,0 +1,107 @@
+"""What can be summarized from the window: files and links dropped on the editor, a web
+address typed in the pane, the writer's own text. Real default model, real Qt drops."""
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtWidgets import QMessageBox
+
+from writer_app.documents.model import Document
+
+from .helpers import answer_next_dialog, drop_on
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def files(*paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def link(address):
+    mime = QMimeData()  # what a browser gives for a dragged link
+    mime.setUrls([QUrl(address)])
+    mime.setText(address)
+    return mime
+
+
+def wait_idle(qtbot, window, count):
+    qtbot.waitUntil(lambda: len(window.summary.results) == count and not window.summary.busy,
+                    timeout=120000)
+
+
+def test_a_file_dropped_on_the_editor_is_summarized_not_typed_in(qtbot, window):
+    window.set_text("My draft.", None)
+    assert drop_on(window.editor.viewport(), files(FIXTURES / "harbour.html"))
+    qtbot.waitUntil(window.summary_dock.isVisible)
+    wait_idle(qtbot, window, 1)
+    assert window.editor.toPlainText() == "My draft."  # no "file://…" in the writing
+    assert window.summary.results[0][0] == FIXTURES / "harbour.html"
+    assert window.summary.output.toPlainText().strip()
+
+
+def test_text_dropped_on_the_editor_is_still_inserted(window):
+    window.set_text("", None)
+    mime = QMimeData()
+    mime.setText("dropped words")
+    assert drop_on(window.editor.viewport(), mime)
+    assert window.editor.toPlainText() == "dropped words"
+    assert not window.summary.busy
+
+
+def test_a_dropped_link_is_summarized_after_the_user_agrees(qtbot, window, web_server):
+    window.set_text("My draft.", None)
+    answer_next_dialog(QMessageBox.StandardButton.Yes)  # "Download and summarize"
+    assert drop_on(window.editor.viewport(), link(web_server + "harbour.html"))
+    wait_idle(qtbot, window, 1)
+    assert window.summary.results[0][0] == web_server + "harbour.html"
+    assert "summarized 1 part" in window.summary.progress.text()
+    assert window.summary.output.toPlainText().strip()
+    assert window.editor.toPlainText() == "My draft."
+
+
+def test_a_dropped_link_can_be_inserted_instead(qtbot, window, web_server):
+    window.set_text("See ", None)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    answer_next_dialog(QMessageBox.StandardButton.No)  # "Insert the link"
+    assert drop_on(window.editor.viewport(), link(web_server + "harbour.html"))
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "See " + web_server + "harbour.html")
+    assert not window.summary.busy and not window.summary.results
+
+
+def test_a_broken_web_page_shows_the_address_and_the_reason(qtbot, window, web_server):
+    window.summary.address.setText(web_server + "missing.html")
+    window.summary.address.returnPressed.emit()
+    qtbot.waitUntil(lambda: not window.summary.busy, timeout=30000)
+    assert window.summary.progress.text() == (
+        f"{web_server}missing.html: the server answered 404 File not found")
+    window.summary.address.setText("not an address")
+    window.summary.address.returnPressed.emit()
+    assert "not a web address" in window.summary.progress.text()
+
+
+def test_stop_during_a_download(qtbot, window, web_server):
+    window.summary.add([web_server + "slow"])
+    qtbot.waitUntil(lambda: window.summary.progress.text() == "Downloading the page…")
+    qtbot.wait(300)
+    window.summary.stop_button.click()
+    qtbot.waitUntil(lambda: not window.summary.busy, timeout=10000)
+    assert window.summary.progress.text() == "Stopped."
+
+
+def test_summarize_my_text_takes_the_selection(qtbot, window):
+    text = ("The harbour was very busy this year. Ships came from the north and the south, "
+            "and the fishermen sold more fish than ever.\n\nUnrelated closing paragraph.")
+    window.set_text(text, None)
+    cursor = window.editor.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(text.index("\n\n"), cursor.MoveMode.KeepAnchor)
+    window.editor.setTextCursor(cursor)
+    window.summary.own_button.click()
+    wait_idle(qtbot, window, 1)
+    source = window.summary.results[0][0]
+    assert isinstance(source, Document) and source.title == "The selection"
+    assert "Unrelated" not in source.text() and "fishermen" in source.text()
+    assert window.summary.output.toPlainText().strip()
+    assert window.editor.toPlainText() == text
