@@ -57,6 +57,17 @@ def test_bundled_cli_lists_its_model(bundle, tmp_path):
     assert str(bundle / "Writer" / "_internal" / "models") in proc.stdout
 
 
+def test_bundled_app_reads_a_web_page_and_carries_certificates(bundle, tmp_path, web_server):
+    env = {**os.environ, "WRITER_HOME": str(tmp_path)}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "extract",
+                           web_server + "harbour.html"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "harbour" in proc.stdout.lower()
+    # For HTTPS where the system's certificates are not where the bundled OpenSSL looks.
+    assert list((bundle / "Writer" / "_internal").glob("certifi/cacert.pem"))
+
+
 def test_per_user_install_puts_writer_in_the_menu(bundle, tmp_path):
     data = tmp_path / "share"
     env = {**os.environ, "XDG_DATA_HOME": str(data), "HOME": str(tmp_path)}

@@ -13,6 +13,7 @@ from writer_app.documents.web import (
     DownloadCancelled,
     is_web_address,
     load_web_page,
+    tls_context,
 )
 
 
@@ -89,3 +90,10 @@ def test_the_cli_reads_a_web_page(web_server):
                          timeout=60)
     assert bad.returncode == 1
     assert bad.stderr.strip().endswith("missing.html: the server answered 404 File not found")
+
+
+def test_certificates_come_from_certifi_when_the_system_offers_none(monkeypatch):
+    assert tls_context().cert_store_stats()["x509_ca"] > 0
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/cert.pem")
+    monkeypatch.setenv("SSL_CERT_DIR", "/nonexistent/certs")
+    assert tls_context().cert_store_stats()["x509_ca"] > 100

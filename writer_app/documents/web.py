@@ -8,6 +8,7 @@ can be cancelled between chunks, and any failure names the address and the reaso
 from __future__ import annotations
 
 import re
+import ssl
 import tempfile
 import urllib.error
 import urllib.request
@@ -37,6 +38,17 @@ class DownloadCancelled(DocumentError):
 def is_web_address(text: str) -> bool:
     parts = urlsplit(text.strip())
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The system's certificates; Mozilla's (certifi) where the system offers none to this
+    Python (a bundled app on a distribution that keeps them elsewhere, python.org's macOS)."""
+    context = ssl.create_default_context()
+    if context.cert_store_stats()["x509_ca"] == 0:
+        import certifi
+
+        context.load_verify_locations(cafile=certifi.where())
+    return context
 
 
 def _file_name(url: str, content_type: str) -> str:
@@ -70,7 +82,8 @@ def download(url: str, folder: Path, cancelled: Callable[[], bool] = lambda: Fal
         "Accept": "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5",
     })
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S,
+                                    context=tls_context()) as response:
             content_type = response.headers.get_content_type()
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > MAX_PAGE_BYTES:
