@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -70,6 +71,13 @@ def window(qtbot):
     w.deleteLater()
 
 
+# Files the web server offers under /models/NAME (and /cut/NAME, which stops halfway).
+MODEL_FILES: dict[str, Path] = {
+    "SmolLM2-135M-Instruct.Q4_1.gguf": DEFAULT_MODEL,
+    "harbour.gguf": Path(__file__).parent / "fixtures" / "harbour-libreoffice.pdf",
+}
+
+
 @pytest.fixture(scope="session")
 def web_server() -> Iterator[str]:
     """A web server on loopback serving tests/fixtures, plus pages that misbehave: the
@@ -95,6 +103,27 @@ def web_server() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _send_file(self, path: Path) -> None:
+            """A file, or the part of it a Range header asks for (resumed downloads)."""
+            data = path.read_bytes()
+            start = 0
+            ranged = self.headers.get("Range", "")
+            if ranged.startswith("bytes="):
+                start = int(ranged.removeprefix("bytes=").split("-")[0])
+                if start >= len(data):
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(data)}")
+                    self.end_headers()
+                    return
+            self.send_response(206 if start else 200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data) - start))
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client stopped: a cancelled download
+                self.wfile.write(data[start:])
+
         def do_GET(self) -> None:
             if self.path == "/report":  # a PDF at an address without a suffix
                 self._send(pdf, "application/pdf")
@@ -103,6 +132,18 @@ def web_server() -> Iterator[str]:
                            "text/html")
             elif self.path == "/huge":
                 self._send(b"", "text/html", length=60 * 2**20)
+            elif self.path.startswith("/models/"):
+                self._send_file(MODEL_FILES[self.path.removeprefix("/models/")])
+            elif self.path.startswith("/cut/"):  # the connection drops halfway
+                data = MODEL_FILES[self.path.removeprefix("/cut/")].read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.close_connection = True
+            elif self.path == "/login/model.gguf":  # a login wall where the model should be
+                self._send(b"<html><body>Please log in</body></html>", "text/html")
             elif self.path == "/slow":  # a page that takes a minute to arrive
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")

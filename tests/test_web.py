@@ -9,12 +9,8 @@ import time
 import pytest
 
 from writer_app.documents.model import DocumentError
-from writer_app.documents.web import (
-    DownloadCancelled,
-    is_web_address,
-    load_web_page,
-    tls_context,
-)
+from writer_app.documents.web import DownloadCancelled, load_web_page
+from writer_app.net import is_web_address, tls_context
 
 
 def test_web_addresses():

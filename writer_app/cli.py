@@ -43,6 +43,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the models found, with their metadata")
     models.add_argument("--json", action="store_true", help="print JSON")
+    down = sub.add_parser("download", help="download a GGUF model from a link (Hugging Face or "
+                          "any server) into your models folder; Ctrl-C stops, again resumes")
+    down.add_argument("url")
+    down.add_argument("--to", type=Path, help="the folder (default: your models folder)")
 
     gen = sub.add_parser("generate", help="stream a model's answer to a prompt")
     gen.add_argument("prompt")
@@ -116,6 +120,33 @@ def _interrupt_cancels(cancel: CancelToken) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    from writer_app.engine.model_download import ModelDownloadCancelled, download_model
+
+    folder = args.to or paths.user_models_dir()
+    cancel = CancelToken()
+    shown = [-1]
+
+    def progress(done: int, total: int | None) -> None:
+        step = done * 100 // total if total else done // (50 * 2**20)
+        if step != shown[0]:  # a line per percent (or per 50 MiB without a size)
+            shown[0] = step
+            of = f" of {total / 2**20:.0f} MiB ({step}%)" if total else " MiB"
+            print(f"\r{done / 2**20:.0f}{of}", end="", file=sys.stderr, flush=True)
+
+    try:
+        with _interrupt_cancels(cancel):
+            path, info = download_model(args.url, folder, progress, lambda: cancel.cancelled)
+    except ModelDownloadCancelled as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
+    finally:
+        print(file=sys.stderr)
+    print(f"{path}\n  {info.name}: {info.architecture}, {info.parameters_label} parameters, "
+          f"{info.quantization}, context {info.context_length}")
+    return 0
 
 
 def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
@@ -277,9 +308,10 @@ def _cmd_translate(args: argparse.Namespace, prefs: settings.Settings) -> int:
 
 
 def _read_source(source: str) -> Document:
-    """A file, or a web page the user named on the command line (the one download)."""
+    """A file, or a web page the user named on the command line (downloaded once)."""
     from writer_app.documents.loader import load_document
-    from writer_app.documents.web import is_web_address, load_web_page
+    from writer_app.documents.web import load_web_page
+    from writer_app.net import is_web_address
 
     return load_web_page(source) if is_web_address(source) else load_document(Path(source))
 
@@ -334,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(prefs, _folders(args, prefs))
         if args.command == "models":
             return _cmd_models(args, prefs)
+        if args.command == "download":
+            return _cmd_download(args)
         if args.command == "self-test":
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from writer_app.ui.self_test import run_self_test

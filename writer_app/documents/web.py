@@ -1,28 +1,24 @@
 """A web page the user asked for: downloaded once, then read like a dropped file.
 
-This is the only place Writer reaches the network, and only when the user confirms a
-dropped link or passes an address to `summarize`. The download is capped in size and time,
-can be cancelled between chunks, and any failure names the address and the reason.
+Only when the user confirms a dropped link, types an address in the summary pane or passes
+one to `summarize` (the connection itself is writer_app.net's). The download is capped in
+size and time, can be cancelled between chunks, and any failure names the address and the
+reason.
 """
 
 from __future__ import annotations
 
 import re
-import ssl
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from writer_app import __version__
 from writer_app.documents.loader import SUPPORTED_SUFFIXES, load_document
 from writer_app.documents.model import Document, DocumentError
+from writer_app.net import CHUNK, failure_reason, is_web_address, open_url
 
 MAX_PAGE_BYTES = 50 * 2**20
-TIMEOUT_S = 20.0
-CHUNK = 64 * 1024
 # What the server says it sends, to the suffix our type detection expects.
 SUFFIXES = {"text/html": ".html", "application/xhtml+xml": ".xhtml", "text/plain": ".txt",
             "text/markdown": ".md", "application/pdf": ".pdf", "application/rtf": ".rtf",
@@ -33,22 +29,6 @@ SUFFIXES = {"text/html": ".html", "application/xhtml+xml": ".xhtml", "text/plain
 
 class DownloadCancelled(DocumentError):
     pass
-
-
-def is_web_address(text: str) -> bool:
-    parts = urlsplit(text.strip())
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def tls_context() -> ssl.SSLContext:
-    """The system's certificates; Mozilla's (certifi) where the system offers none to this
-    Python (a bundled app on a distribution that keeps them elsewhere, python.org's macOS)."""
-    context = ssl.create_default_context()
-    if context.cert_store_stats()["x509_ca"] == 0:
-        import certifi
-
-        context.load_verify_locations(cafile=certifi.where())
-    return context
 
 
 def _file_name(url: str, content_type: str) -> str:
@@ -62,28 +42,13 @@ def _file_name(url: str, content_type: str) -> str:
     return Path(stem).stem + suffix if Path(stem).suffix else stem + suffix
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"the server answered {exc.code} {exc.reason}"
-    if isinstance(exc, urllib.error.URLError):
-        exc = exc.reason if isinstance(exc.reason, BaseException) else exc
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {TIMEOUT_S:.0f} s"
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return f"could not be downloaded ({text})"
-
-
 def download(url: str, folder: Path, cancelled: Callable[[], bool] = lambda: False) -> Path:
     """Save the page at `url` in `folder`; DocumentError (naming the address) if it fails."""
     if not is_web_address(url):
         raise DocumentError(url, "is not a web address (http:// or https://)")
-    request = urllib.request.Request(url, headers={
-        "User-Agent": f"Writer/{__version__} (offline writing assistant; one page, on request)",
-        "Accept": "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5",
-    })
+    accept = "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5"
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S,
-                                    context=tls_context()) as response:
+        with open_url(url, {"Accept": accept}) as response:
             content_type = response.headers.get_content_type()
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > MAX_PAGE_BYTES:
@@ -103,7 +68,7 @@ def download(url: str, folder: Path, cancelled: Callable[[], bool] = lambda: Fal
     except DocumentError:
         raise
     except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts, refused, bad URL
-        raise DocumentError(url, _reason(exc)) from None
+        raise DocumentError(url, failure_reason(exc)) from None
     return target
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from writer_app.documents.web import is_web_address
+from writer_app.net import is_web_address
 
 
 def dropped_sources(mime: QMimeData) -> list[str]:

@@ -30,14 +30,15 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import settings
-from writer_app.documents.web import is_web_address
 from writer_app.engine.discovery import resolve
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import EngineConfig
 from writer_app.errors import WriterError
+from writer_app.net import is_web_address
 from writer_app.tasks.actions import Action, all_actions
 from writer_app.tasks.rewrite import RewriteResult, run_action
 from writer_app.ui import file_ops
+from writer_app.ui.download_dialog import DownloadDialog
 from writer_app.ui.editor import Editor, dropped_sources
 from writer_app.ui.find_bar import FindBar
 from writer_app.ui.jobs import Job, JobContext, JobRunner
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.host = ModelHost(self.runner, self)
         self.pending: _Pending | None = None
+        self.download_dialog: DownloadDialog | None = None
         # What a translation replaces: the selection it came from, or the whole document.
         self._translated_range: tuple[int, int] | None = None
 
@@ -319,6 +321,7 @@ class MainWindow(QMainWindow):
         on_hf.setChecked(self.prefs.backend == "transformers")
         menu.addAction(on_hf)
         menu.addAction(self._action("Add model file…", self._add_model_dialog))
+        menu.addAction(self._action("Download a model…", self.open_download_dialog))
         folder = paths.user_models_dir()
         info = menu.addAction(f"Your models folder: {folder}")
         info.setEnabled(False)
@@ -326,6 +329,21 @@ class MainWindow(QMainWindow):
     def _toggle_transformers(self, checked: bool) -> None:
         self.apply_settings(dataclasses.replace(
             self.prefs, backend="transformers" if checked else "auto"))
+
+    def open_download_dialog(self) -> None:
+        from writer_app import paths
+
+        if self.download_dialog is None:
+            self.download_dialog = DownloadDialog(self.runner, paths.user_models_dir(), self)
+            self.download_dialog.sig_downloaded.connect(self._model_downloaded)
+        self.download_dialog.show()
+        self.download_dialog.raise_()
+
+    def _model_downloaded(self, path: str) -> None:
+        answer = QMessageBox.question(self, "Model downloaded",
+                                      f"Use {Path(path).name} now?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.load_model(path)
 
     def _add_model_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Add model", "", "GGUF models (*.gguf)")

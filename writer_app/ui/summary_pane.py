@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES, load_document
 from writer_app.documents.model import Document
 from writer_app.documents.text import markdown_blocks
-from writer_app.documents.web import is_web_address, load_web_page
+from writer_app.documents.web import load_web_page
 from writer_app.engine.engine import Engine
+from writer_app.net import is_web_address
 from writer_app.tasks.summarize import SummaryResult, summarize
 from writer_app.ui.jobs import Job, JobContext, JobRunner
 from writer_app.ui.streaming import append_text
