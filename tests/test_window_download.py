@@ -1,5 +1,6 @@
 """Model ▸ Download a model…, against a server on this machine serving the default model."""
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from writer_app import paths
@@ -16,8 +17,9 @@ def test_download_a_model_and_use_it(qtbot, window, web_server):
     assert dialog.where.text() == f"Saved in {paths.user_models_dir()}"
     dialog.link.setText(web_server + "models/" + NAME)
     answer_next_dialog(QMessageBox.StandardButton.Yes)  # "Use it now?"
-    dialog.download_button.click()
+    qtbot.keyClick(dialog.link, Qt.Key.Key_Return)  # Return presses Download, nothing else
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Downloaded"), timeout=60000)
+    assert dialog.isVisible()
     assert (paths.user_models_dir() / NAME).is_file()
     assert "llama" in dialog.status.text() and dialog.bar.value() == 100
     qtbot.waitUntil(lambda: window.host.engine is not None and not window.host.loading

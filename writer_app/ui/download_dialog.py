@@ -66,8 +66,11 @@ class DownloadDialog(QDialog):
         for w in (hint, self.link, self.where, self.bar, self.status):
             layout.addWidget(w)
         layout.addLayout(buttons)
+        # Return in the link field presses Download (the default button); Stop and Close
+        # must never take Return, or one key could start a download and close the dialog.
+        for b in (self.stop_button, self.close_button):
+            b.setAutoDefault(False)
         self.download_button.clicked.connect(self.start)
-        self.link.returnPressed.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.close_button.clicked.connect(self.close)
         self._set_running(False)
@@ -79,7 +82,7 @@ class DownloadDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.download_button.setEnabled(not running)
-        self.link.setEnabled(not running)
+        self.link.setReadOnly(running)  # not disabled: focus would jump to another button
         self.stop_button.setEnabled(running)
 
     def start(self) -> None:

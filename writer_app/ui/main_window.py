@@ -338,6 +338,8 @@ class MainWindow(QMainWindow):
             self.download_dialog.sig_downloaded.connect(self._model_downloaded)
         self.download_dialog.show()
         self.download_dialog.raise_()
+        self.download_dialog.activateWindow()
+        self.download_dialog.link.setFocus()
 
     def _model_downloaded(self, path: str) -> None:
         answer = QMessageBox.question(self, "Model downloaded",
