@@ -85,9 +85,12 @@ def web_server() -> Iterator[str]:
     import threading
     import time
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote
 
     fixtures = Path(__file__).parent / "fixtures"
     pdf = (fixtures / "harbour-libreoffice.pdf").read_bytes()
+    html = (fixtures / "harbour.html").read_bytes()
+    markdown = b"# Notes\n\nThe harbour was busy this year.\n\n- More ships came.\n"
 
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *args: object, **kwargs: object) -> None:
@@ -144,6 +147,34 @@ def web_server() -> Iterator[str]:
                 self.close_connection = True
             elif self.path == "/login/model.gguf":  # a login wall where the model should be
                 self._send(b"<html><body>Please log in</body></html>", "text/html")
+            elif unquote(self.path) in ("/wiki/Гавань", "/a page.html"):
+                self._send(html, "text/html; charset=utf-8")
+            elif self.path == "/notes.md":  # a server that names no type
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(markdown)))
+                self.end_headers()
+                self.wfile.write(markdown)
+            elif self.path == "/to-ftp":
+                self.send_response(302)
+                self.send_header("Location", "ftp://127.0.0.1:1/file.txt")
+                self.end_headers()
+            elif self.path == "/picture":
+                self._send(b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")
+            elif self.path == "/short":  # promises more than it sends
+                self._send(html, "text/html", length=len(html) + 5000)
+                self.close_connection = True
+            elif self.path in ("/trickle", "/silent"):  # ten bytes a second, or nothing
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                try:
+                    for _ in range(600):
+                        if self.path == "/trickle":
+                            self.wfile.write(b"<p>words.\n")
+                            self.wfile.flush()
+                        time.sleep(0.1 if self.path == "/silent" else 1.0)
+                except OSError:
+                    pass
             elif self.path == "/slow":  # a page that takes a minute to arrive
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")

@@ -57,14 +57,15 @@ def answer_next_dialog(button) -> None:
     QTimer.singleShot(20, click)
 
 
-def drop_on(widget, mime) -> bool:
-    """Drag `mime` over `widget` and drop it, through Qt's event delivery (which passes a
-    drop the widget refuses on to its parents); True when someone took the drop."""
+def drop_on(widget, mime, at=None) -> bool:
+    """Drag `mime` over `widget` and drop it at `at` (default: the middle), through Qt's
+    event delivery (which passes a drop the widget refuses on to its parents); True when
+    someone took the drop."""
     from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    at = QPointF(widget.width() / 2, widget.height() / 2)
+    at = QPointF(at) if at is not None else QPointF(widget.width() / 2, widget.height() / 2)
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
             Qt.KeyboardModifier.NoModifier)
     for kind in (QDragEnterEvent, QDragMoveEvent):

@@ -33,3 +33,13 @@ def test_child_pythons_are_blocked_too():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0
     assert "tests must stay offline" in proc.stderr
+
+
+def test_other_ways_out_are_refused_too():
+    with pytest.raises(RuntimeError, match="network"):
+        socket.gethostbyname("example.org")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        with pytest.raises(RuntimeError, match="network"):
+            udp.sendmsg([b"x"], [], 0, ("192.0.2.1", 9))
+        with pytest.raises(RuntimeError, match="network"):
+            udp.sendto(b"x", ("192.0.2.1", 9))

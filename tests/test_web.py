@@ -93,3 +93,59 @@ def test_certificates_come_from_certifi_when_the_system_offers_none(monkeypatch)
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/cert.pem")
     monkeypatch.setenv("SSL_CERT_DIR", "/nonexistent/certs")
     assert tls_context().cert_store_stats()["x509_ca"] > 100
+
+
+@pytest.mark.parametrize("page", ["trickle", "silent"])
+def test_stop_cuts_a_download_that_waits_on_the_server(web_server, page):
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    start = time.monotonic()
+    with pytest.raises(DownloadCancelled):
+        load_web_page(web_server + page, stop.is_set)
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize("address", ["wiki/Гавань", "wiki/%D0%93%D0%B0%D0%B2%D0%B0%D0%BD%D1%8C",
+                                     "a page.html", "a%20page.html"])
+def test_addresses_with_spaces_and_other_scripts(web_server, address):
+    assert "harbour" in load_web_page(web_server + address).text().lower()
+
+
+def test_without_a_content_type_the_address_says_what_it_is(web_server):
+    doc = load_web_page(web_server + "notes.md")
+    assert doc.type == "markdown" and doc.title == "Notes"
+
+
+def test_an_image_is_not_read_as_a_page(web_server):
+    with pytest.raises(DocumentError, match=r"/picture: is image/png content, not a document "
+                                            r"Writer can read$"):
+        load_web_page(web_server + "picture")
+
+
+def test_a_page_shorter_than_announced(web_server):
+    with pytest.raises(DocumentError, match=r"/short: the connection closed after [\d,]+ of "
+                                            r"[\d,]+ bytes$"):
+        load_web_page(web_server + "short")
+
+
+def test_a_redirect_away_from_the_web_is_refused(web_server):
+    with pytest.raises(DocumentError, match=r"to-ftp: the server answered 302 redirect to "
+                                            r"'ftp://127\.0\.0\.1:1/file\.txt' refused"):
+        load_web_page(web_server + "to-ftp")
+
+
+def test_a_server_that_speaks_no_http(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer():
+        conn, _ = server.accept()
+        conn.recv(4096)
+        conn.sendall(b"HELLO THERE\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    with pytest.raises(DocumentError, match=r"did not answer as a web server does "
+                                            r"\(BadStatusLine\)$"):
+        load_web_page(f"http://127.0.0.1:{port}/page.html")
+    server.close()

@@ -3,8 +3,9 @@ address typed in the pane, the writer's own text. Real default model, real Qt dr
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QUrl
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QMimeData, QPoint, QTimer, QUrl
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from writer_app.documents.model import Document
 
@@ -61,12 +62,18 @@ def test_a_dropped_link_is_summarized_after_the_user_agrees(qtbot, window, web_s
     assert window.editor.toPlainText() == "My draft."
 
 
-def test_a_dropped_link_can_be_inserted_instead(qtbot, window, web_server):
-    window.set_text("See ", None)
+def test_a_dropped_link_can_be_inserted_instead_where_it_was_dropped(qtbot, window,
+                                                                     web_server):
+    window.set_text("is the page.", None)
     window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    at_start = window.editor.textCursor()
+    at_start.setPosition(0)
+    start = window.editor.cursorRect(at_start).topLeft()
     answer_next_dialog(QMessageBox.StandardButton.No)  # "Insert the link"
-    assert drop_on(window.editor.viewport(), link(web_server + "harbour.html"))
-    qtbot.waitUntil(lambda: window.editor.toPlainText() == "See " + web_server + "harbour.html")
+    assert drop_on(window.editor.viewport(), link(web_server + "harbour.html"),
+                   start + QPoint(0, 4))
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == (
+        web_server + "harbour.htmlis the page."))
     assert not window.summary.busy and not window.summary.results
 
 
@@ -105,3 +112,62 @@ def test_summarize_my_text_takes_the_selection(qtbot, window):
     assert "Unrelated" not in source.text() and "fishermen" in source.text()
     assert window.summary.output.toPlainText().strip()
     assert window.editor.toPlainText() == text
+
+
+def test_cancel_drops_the_rest_of_a_drop_and_links_are_asked_once(qtbot, window, web_server):
+    mime = QMimeData()
+    mime.setUrls([QUrl(web_server + "harbour.html"), QUrl(web_server + "harbour.html"),
+                  QUrl.fromLocalFile(str(FIXTURES / "harbour.html"))])
+    asked = []
+
+    def cancel():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            asked.append(box.text())
+            box.button(QMessageBox.StandardButton.Cancel).click()
+        else:
+            QTimer.singleShot(20, cancel)
+
+    QTimer.singleShot(20, cancel)
+    assert drop_on(window.editor.viewport(), mime)
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    qtbot.wait(300)
+    assert len(asked) == 1
+    assert not window.summary.busy and not window.summary.results
+
+
+def test_a_dropped_model_link_opens_the_download_dialog(qtbot, window, web_server):
+    address = web_server + "models/Some-Model.Q4_K_M.gguf"
+    assert drop_on(window.editor.viewport(), link(address))
+    qtbot.waitUntil(lambda: window.download_dialog is not None
+                    and window.download_dialog.isVisible())
+    assert window.download_dialog.link.text() == address
+    assert not window.download_dialog.running  # the user presses Download
+    window.download_dialog.close()
+
+
+def test_a_mailto_link_does_not_hide_the_files_beside_it(qtbot, window):
+    mime = files(FIXTURES / "harbour.html")
+    mime.setUrls([QUrl("mailto:someone@example.org"), *mime.urls()])
+    window.set_text("Draft.", None)
+    assert drop_on(window.editor.viewport(), mime)
+    wait_idle(qtbot, window, 1)
+    assert window.editor.toPlainText() == "Draft."
+
+
+def test_a_copied_link_can_still_be_pasted(window):
+    mime = link("https://example.org/page")
+    QGuiApplication.clipboard().setMimeData(mime)
+    window.set_text("", None)
+    assert window.editor.canPaste()
+    window.editor.paste()
+    assert window.editor.toPlainText() == "https://example.org/page"
+
+
+def test_what_is_added_after_stop_is_still_summarized(qtbot, window, web_server):
+    window.summary.add([web_server + "silent"])
+    qtbot.waitUntil(lambda: window.summary.busy)
+    window.summary.stop()
+    window.summary.add([FIXTURES / "harbour.html"])
+    wait_idle(qtbot, window, 1)
+    assert window.summary.results[0][0] == FIXTURES / "harbour.html"

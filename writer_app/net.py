@@ -6,12 +6,18 @@ Nothing else in Writer opens a connection.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import socket
 import ssl
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from http.client import HTTPMessage, HTTPResponse
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from writer_app import __version__
 
@@ -48,15 +54,86 @@ class _HttpOnly(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+# Errors a download can raise: the connection's, a bad address's, a server speaking no HTTP.
+DOWNLOAD_ERRORS = (OSError, ValueError, http.client.HTTPException)
+
+
+def encoded(url: str) -> str:
+    """The address as it goes on the wire: spaces and non-ASCII letters percent-encoded
+    (a typed address, or a link from a page in another script), the host in IDNA."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        netloc = parts.netloc.replace(host, host.encode("idna").decode("ascii"))
+    else:
+        netloc = parts.netloc
+    keep = "/%:@!$&'()*+,;=~"
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=keep),
+                       quote(parts.query, safe=keep + "?"), ""))
+
+
 def open_url(url: str, headers: dict[str, str] | None = None) -> HTTPResponse:
-    """GET `url` (http or https only); raises OSError/ValueError subclasses on failure."""
+    """GET `url` (http or https only); raises one of DOWNLOAD_ERRORS on failure."""
     if not is_web_address(url):
         raise ValueError(f"{url!r} is not a web address")
+    url = encoded(url)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
-    opener = urllib.request.build_opener(
-        _HttpOnly, urllib.request.HTTPSHandler(context=tls_context()))
+    handlers: list[urllib.request.BaseHandler] = [_HttpOnly()]
+    if urlsplit(url).scheme == "https":  # loading certificates takes ~20 ms: only for TLS
+        handlers.append(urllib.request.HTTPSHandler(context=tls_context()))
+    opener = urllib.request.build_opener(*handlers)
     response: HTTPResponse = opener.open(request, timeout=TIMEOUT_S)
     return response
+
+
+def declared_length(response: HTTPResponse) -> int:
+    """Content-Length, read as leniently as http.client reads it ("12, 12" is 12)."""
+    value = (response.headers.get("Content-Length") or "").split(",")[0].strip()
+    return int(value) if value.isdigit() else 0
+
+
+def _socket_of(response: HTTPResponse) -> socket.socket | None:
+    raw = getattr(response.fp, "raw", None)  # BufferedReader over socket.SocketIO
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def chunks(response: HTTPResponse, cancelled: Callable[[], bool],
+           max_seconds: float | None = None) -> Iterator[bytes]:
+    """The body as it arrives (read1: whatever is there, not a full chunk), until the end or
+    a cancel. A cancel also cuts a read that waits on a silent server: a watcher shuts the
+    socket down. Raises TimeoutError past `max_seconds` in all."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            if cancelled():
+                sock = _socket_of(response)
+                if sock is not None:
+                    with contextlib.suppress(OSError):  # already closed: nothing to cut
+                        sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    watcher = threading.Thread(target=watch, name="download-cancel", daemon=True)
+    watcher.start()
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    try:
+        while not cancelled():
+            try:
+                chunk = response.read1(CHUNK)
+            except (OSError, ValueError):
+                if cancelled():
+                    return  # the watcher cut the connection
+                raise
+            if not chunk:
+                return
+            yield chunk
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"took longer than {max_seconds:.0f} s")
+    finally:
+        done.set()
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -66,6 +143,8 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.URLError):
         exc = exc.reason if isinstance(exc.reason, BaseException) else exc
     if isinstance(exc, TimeoutError):
-        return f"no answer within {TIMEOUT_S:.0f} s"
+        return str(exc) if str(exc).startswith("took") else f"no answer within {TIMEOUT_S:.0f} s"
+    if isinstance(exc, http.client.HTTPException):
+        return f"did not answer as a web server does ({type(exc).__name__})"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return f"could not be downloaded ({text})"

@@ -26,7 +26,12 @@ def _is_loopback(address):
 
 def _guard(original):
     def guarded(self, *args, **kwargs):
-        address = args[-1] if args else None  # sendto(data[, flags], address)
+        # connect(address), sendto(data[, flags], address), sendmsg(buffers[, ancdata[,
+        # flags[, address]]]): the address is last. A sendmsg without one goes where the
+        # socket is connected, and connect is guarded.
+        if original.__name__ == "sendmsg" and len(args) < 4:
+            return original(self, *args, **kwargs)
+        address = args[-1] if args else None
         if self.family not in _ALLOWED and not _is_loopback(address):
             _refuse()
         return original(self, *args, **kwargs)
@@ -46,10 +51,11 @@ def _loopback_only(original):
 def install():
     if getattr(socket, "_writer_blocked", False):
         return
-    for name in ("connect", "connect_ex", "sendto"):
+    for name in ("connect", "connect_ex", "sendto", "sendmsg"):
         setattr(socket.socket, name, _guard(getattr(socket.socket, name)))
-    socket.getaddrinfo = _loopback_only(socket.getaddrinfo)
-    socket.create_connection = _loopback_only(socket.create_connection)
+    for name in ("getaddrinfo", "create_connection", "gethostbyname", "gethostbyname_ex",
+                 "gethostbyaddr"):
+        setattr(socket, name, _loopback_only(getattr(socket, name)))
     socket._writer_blocked = True
 
 

@@ -8,17 +8,24 @@ reason.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from writer_app.documents.loader import SUPPORTED_SUFFIXES, load_document
 from writer_app.documents.model import Document, DocumentError
-from writer_app.net import CHUNK, failure_reason, is_web_address, open_url
+from writer_app.net import (
+    DOWNLOAD_ERRORS,
+    chunks,
+    declared_length,
+    failure_reason,
+    is_web_address,
+    open_url,
+)
 
 MAX_PAGE_BYTES = 50 * 2**20
+MAX_PAGE_SECONDS = 120.0
 # What the server says it sends, to the suffix our type detection expects.
 SUFFIXES = {"text/html": ".html", "application/xhtml+xml": ".xhtml", "text/plain": ".txt",
             "text/markdown": ".md", "application/pdf": ".pdf", "application/rtf": ".rtf",
@@ -31,15 +38,18 @@ class DownloadCancelled(DocumentError):
     pass
 
 
-def _file_name(url: str, content_type: str) -> str:
-    """A name for the downloaded copy: the address's last segment, with a suffix we read."""
-    last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-    stem = re.sub(r"[^\w.-]+", "_", last)[:80].strip("._") or "page"
-    suffix = SUFFIXES.get(content_type)
-    if suffix is None:
-        suffix = Path(stem).suffix.lower() if Path(stem).suffix.lower() in SUPPORTED_SUFFIXES \
-            else ".html"
-    return Path(stem).stem + suffix if Path(stem).suffix else stem + suffix
+def _suffix(url: str, content_type: str) -> str | None:
+    """The suffix our type detection expects, from what the server says it sends and the
+    address; None for what no loader reads (an image, an archive, a program)."""
+    from_address = Path(urlsplit(url).path).suffix.lower()
+    from_address = from_address if from_address in SUPPORTED_SUFFIXES else ""
+    if content_type in ("", "text/plain", "application/octet-stream") and from_address:
+        return from_address  # a raw Markdown file, a server that names no type
+    if content_type in SUFFIXES:
+        return SUFFIXES[content_type]
+    if content_type.startswith("text/"):
+        return ".txt"
+    return ".html" if content_type == "" else None
 
 
 def download(url: str, folder: Path, cancelled: Callable[[], bool] = lambda: False) -> Path:
@@ -47,27 +57,35 @@ def download(url: str, folder: Path, cancelled: Callable[[], bool] = lambda: Fal
     if not is_web_address(url):
         raise DocumentError(url, "is not a web address (http:// or https://)")
     accept = "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5"
+    cap = f"the {MAX_PAGE_BYTES // 2**20} MiB cap for a web page"
     try:
         with open_url(url, {"Accept": accept}) as response:
-            content_type = response.headers.get_content_type()
-            declared = int(response.headers.get("Content-Length") or 0)
+            named = response.headers.get("Content-Type")
+            content_type = response.headers.get_content_type() if named else ""
+            suffix = _suffix(response.url or url, content_type)
+            if suffix is None:
+                raise DocumentError(url, f"is {content_type} content, not a document Writer "
+                                         "can read")
+            declared = declared_length(response)
             if declared > MAX_PAGE_BYTES:
-                raise DocumentError(url, f"is {declared / 2**20:.0f} MiB, over the "
-                                         f"{MAX_PAGE_BYTES // 2**20} MiB cap for a web page")
-            target = folder / _file_name(response.url or url, content_type)
+                raise DocumentError(url, f"is {declared / 2**20:.0f} MiB, over {cap}")
+            # The copy's name is never shown (messages name the address): keep it plain.
+            target = folder / ("page" + suffix)
             received = 0
             with open(target, "wb") as out:
-                while chunk := response.read(CHUNK):
-                    if cancelled():
-                        raise DownloadCancelled(url, "the download was cancelled")
+                for chunk in chunks(response, cancelled, MAX_PAGE_SECONDS):
                     received += len(chunk)
                     if received > MAX_PAGE_BYTES:
-                        raise DocumentError(url, f"is over the {MAX_PAGE_BYTES // 2**20} MiB "
-                                                 "cap for a web page")
+                        raise DocumentError(url, f"is over {cap}")
                     out.write(chunk)
+            if cancelled():
+                raise DownloadCancelled(url, "the download was cancelled")
+            if declared and received < declared:
+                raise DocumentError(url, f"the connection closed after {received:,} of "
+                                         f"{declared:,} bytes")
     except DocumentError:
         raise
-    except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts, refused, bad URL
+    except DOWNLOAD_ERRORS as exc:  # refused, timed out, HTTP errors, not a web server
         raise DocumentError(url, failure_reason(exc)) from None
     return target
 

@@ -19,7 +19,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from writer_app.engine.errors import EngineError, ModelFileError
 from writer_app.engine.model_info import ModelInfo, read_model_info
-from writer_app.net import CHUNK, failure_reason, is_web_address, open_url
+from writer_app.net import (
+    DOWNLOAD_ERRORS,
+    chunks,
+    declared_length,
+    failure_reason,
+    is_web_address,
+    open_url,
+)
 
 # Room left on the disk after the model, so that saving the user's text still works.
 DISK_MARGIN = 200 * 2**20
@@ -86,7 +93,7 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
                                          "wrong link, or a page that asks you to log in?)")
             if done and response.status != 206:
                 done = 0  # the server sends the whole file again: start over
-            length = int(response.headers.get("Content-Length") or 0)
+            length = declared_length(response)
             total = done + length if length else None
             free = shutil.disk_usage(folder).free
             if length and length + DISK_MARGIN > free:
@@ -94,19 +101,18 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
                                          f"{_gib(free)} free")
             with open(part, "ab" if done else "wb") as out:
                 progress(done, total)
-                while chunk := response.read(CHUNK):
+                for chunk in chunks(response, cancelled):
                     out.write(chunk)
                     done += len(chunk)
                     progress(done, total)
-                    if cancelled():
-                        raise ModelDownloadCancelled(url, "stopped; download it again to "
-                                                          "resume")
+            if cancelled():
+                raise ModelDownloadCancelled(url, "stopped; download it again to resume")
     except DownloadError:
         raise
     except urllib.error.HTTPError as exc:
         if exc.code != 416 or not done:  # 416: nothing left to send, the .part is whole
             raise DownloadError(url, failure_reason(exc)) from None
-    except (OSError, ValueError) as exc:
+    except DOWNLOAD_ERRORS as exc:
         raise DownloadError(url, f"{failure_reason(exc)}; download it again to resume"
                             ) from None
     if total is not None and done < total:

@@ -96,8 +96,15 @@ class DownloadDialog(QDialog):
         folder = self.folder
 
         def work(ctx: JobContext) -> tuple[Path, ModelInfo]:
-            return download_model(url, folder, lambda done, total: ctx.progress((done, total)),
-                                  lambda: ctx.cancel.cancelled)
+            last = [0.0]
+
+            def progress(done: int, total: int | None) -> None:
+                now = time.monotonic()  # ten updates a second are plenty for a progress bar
+                if now - last[0] >= 0.1 or done == total:
+                    last[0] = now
+                    ctx.progress((done, total))
+
+            return download_model(url, folder, progress, lambda: ctx.cancel.cancelled)
 
         self.job = self.runner.run(work, on_done=self._done, on_failed=self._failed,
                                    on_cancelled=self._stopped, on_progress=self._progress)

@@ -6,6 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import (
@@ -321,7 +322,7 @@ class MainWindow(QMainWindow):
         on_hf.setChecked(self.prefs.backend == "transformers")
         menu.addAction(on_hf)
         menu.addAction(self._action("Add model file…", self._add_model_dialog))
-        menu.addAction(self._action("Download a model…", self.open_download_dialog))
+        menu.addAction(self._action("Download a model…", lambda: self.open_download_dialog()))
         folder = paths.user_models_dir()
         info = menu.addAction(f"Your models folder: {folder}")
         info.setEnabled(False)
@@ -330,12 +331,14 @@ class MainWindow(QMainWindow):
         self.apply_settings(dataclasses.replace(
             self.prefs, backend="transformers" if checked else "auto"))
 
-    def open_download_dialog(self) -> None:
+    def open_download_dialog(self, link: str = "") -> None:
         from writer_app import paths
 
         if self.download_dialog is None:
             self.download_dialog = DownloadDialog(self.runner, paths.user_models_dir(), self)
             self.download_dialog.sig_downloaded.connect(self._model_downloaded)
+        if link and not self.download_dialog.running:
+            self.download_dialog.link.setText(link)
         self.download_dialog.show()
         self.download_dialog.raise_()
         self.download_dialog.activateWindow()
@@ -563,18 +566,29 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         sources = dropped_sources(event.mimeData())
         event.acceptProposedAction()
+        # A link the user chooses to insert goes where it was dropped, when that was the text.
+        at = self.editor.viewport().mapFrom(self, event.position().toPoint())
+        position = self.editor.cursorForPosition(at).position() \
+            if self.editor.viewport().rect().contains(at) else None
         # Questions (add this model? download this page?) come after the drop returns: the
         # app the drag came from waits for the drop to end (Windows' Explorer freezes).
         QTimer.singleShot(0, lambda: self.drop_files(
-            [s if is_web_address(s) else Path(s) for s in sources]))
+            [s if is_web_address(s) else Path(s) for s in sources], position))
 
-    def drop_files(self, sources: list[Path | str]) -> None:
-        """Models are offered as models, links are offered for a summary (they must be
-        downloaded); every other file is summarized, in turn."""
+    def drop_files(self, sources: list[Path | str], position: int | None = None) -> None:
+        """Models are offered as models (a model link opens the download dialog), links are
+        offered for a summary (they must be downloaded); every other file is summarized, in
+        turn. Cancel on a question drops the rest of the drop."""
         documents: list[Path | str] = []
         for source in sources:
             if isinstance(source, str):
-                if self.offer_web_page(source):
+                if urlsplit(source).path.lower().endswith(".gguf"):
+                    self.open_download_dialog(source)
+                    continue
+                answer = self.offer_web_page(source, position)
+                if answer == "cancel":
+                    return
+                if answer == "summarize":
                     documents.append(source)
             elif source.suffix.lower() == ".gguf":
                 self.offer_model(source)
@@ -585,8 +599,8 @@ class MainWindow(QMainWindow):
             self.summary_dock.raise_()
             self.summary.add(list(documents))
 
-    def offer_web_page(self, address: str) -> bool:
-        """Ask before going online: summarize the page, or just insert its link."""
+    def offer_web_page(self, address: str, position: int | None = None) -> str:
+        """Ask before going online: "summarize" the page, "insert" its link, or "cancel"."""
         box = QMessageBox(QMessageBox.Icon.Question, "Web page",
                           f"Summarize the page at {address}?\n\nWriter downloads this one "
                           "page to read it; nothing else leaves your computer.",
@@ -597,8 +611,12 @@ class MainWindow(QMainWindow):
         box.setDefaultButton(QMessageBox.StandardButton.Yes)
         answer = box.exec()
         if answer == QMessageBox.StandardButton.No:
-            self.editor.textCursor().insertText(address)
-        return answer == QMessageBox.StandardButton.Yes
+            cursor = self.editor.textCursor()
+            if position is not None:
+                cursor.setPosition(min(position, self.editor.document().characterCount() - 1))
+            cursor.insertText(address)
+            return "insert"
+        return "summarize" if answer == QMessageBox.StandardButton.Yes else "cancel"
 
     def offer_model(self, path: Path) -> None:
         answer = QMessageBox.question(

@@ -216,7 +216,9 @@ class SummaryPane(QWidget):
 
     def _stopped(self) -> None:
         self.progress.setText("Stopped.")
-        self.queue.clear()
+        if self.queue:  # added after Stop was pressed: those were not stopped
+            self._next()
+            return
         self._set_running(False)
         self.sig_idle.emit()
 
