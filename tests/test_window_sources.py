@@ -156,12 +156,13 @@ def test_a_mailto_link_does_not_hide_the_files_beside_it(qtbot, window):
 
 
 def test_a_copied_link_can_still_be_pasted(window):
-    mime = link("https://example.org/page")
-    QGuiApplication.clipboard().setMimeData(mime)
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setMimeData(link("https://example.org/page"))  # the clipboard owns it now
     window.set_text("", None)
     assert window.editor.canPaste()
     window.editor.paste()
     assert window.editor.toPlainText() == "https://example.org/page"
+    clipboard.clear()  # Qt frees the data now, not after Python's wrapper is gone at exit
 
 
 def test_what_is_added_after_stop_is_still_summarized(qtbot, window, web_server):
