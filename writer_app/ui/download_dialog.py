@@ -40,7 +40,6 @@ class DownloadDialog(QDialog):
         self.runner = runner
         self.folder = folder
         self.job: Job | None = None
-        self.info: ModelInfo | None = None
         self._started = 0.0
 
         hint = QLabel(HINT, self)
@@ -122,7 +121,6 @@ class DownloadDialog(QDialog):
 
     def _done(self, result: tuple[Path, ModelInfo]) -> None:
         path, info = result
-        self.info = info
         self._set_running(False)
         self.bar.setRange(0, 100)
         self.bar.setValue(100)

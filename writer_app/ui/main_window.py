@@ -54,6 +54,11 @@ TEXT_FILTER = "Text and Markdown (*.txt *.md *.markdown);;All files (*)"
 MAX_RECENT = 8
 
 
+def selected_text(cursor: QTextCursor) -> str:
+    """The selection as plain text: Qt marks paragraph breaks in it with U+2029."""
+    return cursor.selectedText().replace("\u2029", "\n")
+
+
 def describe_model(prefs: settings.Settings, folders: list[Path]) -> str:
     try:
         info = resolve(prefs.model_path or None, folders)
@@ -402,7 +407,7 @@ class MainWindow(QMainWindow):
             cursor.setPosition(block.position())
             cursor.setPosition(block.position() + block.length() - 1,
                                QTextCursor.MoveMode.KeepAnchor)
-        text = cursor.selectedText().replace("\u2029", "\n")
+        text = selected_text(cursor)
         return cursor.selectionStart(), cursor.selectionEnd(), text
 
     def suggest(self, name: str, instruction: str = "") -> None:
@@ -493,7 +498,7 @@ class MainWindow(QMainWindow):
         cursor = QTextCursor(self.editor.document())
         cursor.setPosition(pending.start)
         cursor.setPosition(pending.end, QTextCursor.MoveMode.KeepAnchor)
-        if cursor.selectedText().replace("\u2029", "\n") != pending.original:
+        if selected_text(cursor) != pending.original:
             self.suggestions.show_message(
                 "The original text changed while the suggestion was written, so it was not "
                 "applied. Select the text again and ask for a new suggestion.")
@@ -516,7 +521,7 @@ class MainWindow(QMainWindow):
         cursor = self.editor.textCursor()
         if not whole and cursor.hasSelection():
             self._translated_range = (cursor.selectionStart(), cursor.selectionEnd())
-            return cursor.selectedText().replace("\u2029", "\n"), False
+            return selected_text(cursor), False
         self._translated_range = None
         return self.editor.toPlainText(), True
 
@@ -552,7 +557,7 @@ class MainWindow(QMainWindow):
         """The selection, or the whole text; and what to call it."""
         cursor = self.editor.textCursor()
         if cursor.hasSelection():
-            return cursor.selectedText().replace("\u2029", "\n"), "The selection"
+            return selected_text(cursor), "The selection"
         return self.editor.toPlainText(), self.path.name if self.path else "Your text"
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -595,9 +600,7 @@ class MainWindow(QMainWindow):
             else:
                 documents.append(source)
         if documents:
-            self.summary_dock.show()
-            self.summary_dock.raise_()
-            self.summary.add(list(documents))
+            self._summarize_with(lambda: self.summary.add(documents))
 
     def offer_web_page(self, address: str, position: int | None = None) -> str:
         """Ask before going online: "summarize" the page, "insert" its link, or "cancel"."""

@@ -4,7 +4,7 @@ summarized one after another."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -127,7 +127,7 @@ class SummaryPane(QWidget):
     def busy(self) -> bool:
         return self.job is not None and self.job.running
 
-    def add(self, sources: list[Source]) -> None:
+    def add(self, sources: Sequence[Source]) -> None:
         """Queue files, web addresses or documents; they are summarized one after another."""
         self.queue.extend(sources)
         if not self.busy:
