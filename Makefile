@@ -6,15 +6,18 @@ PY     := $(BIN)/python
 MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
 # The CPU build lies on this machine's disk; a bare `torch` would pull a CUDA build of several GB.
 TORCH_CPU := torch==2.13.0
+LLAMA_STAMP := $(VENV)/.installed-llama
 APP_STAMP  := $(VENV)/.installed-app
 TEST_STAMP := $(VENV)/.installed-test
 PKG_STAMP  := $(VENV)/.installed-package
 
-# llama-cpp-python compiles llama.cpp on first install: use every core.
+# llama.cpp is compiled once per build policy (pyproject.toml, [tool.writer.llama-cpp])
+# by scripts/llama_build.py, never by pip: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+LLAMA_BUILD := $(PY) scripts/llama_build.py
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup bench package
+.PHONY: run test setup bench package portability
 
 run: $(APP_STAMP) $(MODEL)
 	$(BIN)/writer-app
@@ -26,6 +29,11 @@ test: $(TEST_STAMP) $(MODEL)
 
 setup: $(APP_STAMP) $(MODEL)
 
+# Part of `make test`; alone, the llama.cpp build checks and the emulated processors
+# (Debian's qemu-user).
+portability: $(TEST_STAMP) $(MODEL)
+	$(BIN)/pytest tests/test_portability.py
+
 bench: $(TEST_STAMP) $(MODEL)
 	$(PY) benchmarks/engine_throughput.py
 
@@ -36,17 +44,25 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(APP_STAMP): pyproject.toml | $(PY)
+# The portable llama.cpp goes in first; every later install keeps it (check).
+$(LLAMA_STAMP): pyproject.toml scripts/llama_build.py | $(PY)
+	$(LLAMA_BUILD) install
+	@touch $@
+
+$(APP_STAMP): pyproject.toml $(LLAMA_STAMP) | $(PY)
 	$(PY) -m pip install --quiet -e .
+	$(LLAMA_BUILD) check
 	@touch $@
 
 $(TEST_STAMP): $(APP_STAMP)
 	$(PY) -m pip install --quiet $(TORCH_CPU)
 	$(PY) -m pip install --quiet -e '.[test,cuda]'
+	$(LLAMA_BUILD) check
 	@touch $@
 
 $(PKG_STAMP): $(APP_STAMP)
 	$(PY) -m pip install --quiet -e '.[package]'
+	$(LLAMA_BUILD) check
 	@touch $@
 
 $(MODEL): | $(APP_STAMP)

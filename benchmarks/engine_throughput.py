@@ -64,6 +64,11 @@ def run_raw(max_tokens: int) -> dict[str, Any]:
 
     import llama_cpp
 
+    from writer_app.engine import llama_runtime
+
+    # The portable build's CPU code is a separate library that any user of the raw
+    # library loads first, as the app does.
+    llama_runtime.ensure_loaded()
     prompt, n_ctx, threads = _chat_prompt()
     llm = llama_cpp.Llama(model_path=str(MODEL), n_ctx=n_ctx, n_threads=threads,
                           n_threads_batch=max(threads, os.cpu_count() or 1), n_gpu_layers=0,

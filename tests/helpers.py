@@ -19,6 +19,16 @@ def write_tiny_gguf(path: Path, arch: str = "llama") -> None:
     w.close()
 
 
+def fresh_context(engine) -> None:
+    """The next request evaluates its whole prompt, as the first request did.
+
+    llama.cpp reuses a prompt prefix already in the context and evaluates only the
+    rest, in other batch shapes whose rounding differs by a hair: enough to tip a near
+    tie between two tokens. Tests that compare two generations start both fresh.
+    """
+    engine.backend._llm.reset()
+
+
 def error_as_unprivileged_user(func, path: Path) -> str:
     """The message `func(path)` raises for user nobody (root can read any file)."""
     nobody = pwd.getpwnam("nobody")

@@ -5,6 +5,8 @@ import time
 
 from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
 
+from .helpers import fresh_context
+
 LONG_ANSWER = SamplingOptions(temperature=0.8, seed=5, max_tokens=400)
 
 
@@ -76,6 +78,7 @@ def test_cancel_interrupts_a_long_prompt_evaluation(engine):
 def test_engine_is_sound_after_an_interrupted_evaluation(engine):
     question = GenerationRequest(prompt="The capital of France is",
                                  options=SamplingOptions(temperature=0.0, max_tokens=12))
+    fresh_context(engine)  # as `again` will be: the cancelled prompt shares no prefix
     before = engine.generate(question).text
     cancel = CancelToken()
     timer = threading.Timer(0.3, cancel.cancel)

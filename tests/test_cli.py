@@ -27,6 +27,16 @@ def assert_one_line_error(proc, *parts):
     assert "Traceback" not in proc.stderr
 
 
+def this_machines_variant():
+    """What llama.cpp picks here, named after the library file it loaded."""
+    from writer_app.engine import llama_runtime
+
+    variant = llama_runtime.ensure_loaded()
+    name = variant.path.name.removeprefix("libggml-cpu-").removesuffix(".so")
+    assert variant.describe() == f"CPU: {variant.label} variant ({name})"
+    return variant.describe()
+
+
 def test_models_json_lists_the_default_model():
     proc = cli("models", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -38,6 +48,7 @@ def test_models_json_lists_the_default_model():
     assert row["parameters"] == 134_515_008
     assert row["has_chat_template"] is True
     assert row["file_size"] == 98_362_432
+    assert row["cpu_variant"] == this_machines_variant()
 
 
 def test_models_lists_extra_folders_and_bad_files(tmp_path):
@@ -47,6 +58,7 @@ def test_models_lists_extra_folders_and_bad_files(tmp_path):
     assert default_model.FILE_NAME in proc.stdout
     assert "Q4_1" in proc.stdout and "context 8192" in proc.stdout
     assert "broken.gguf\n  unusable: is not a GGUF model file" in proc.stdout
+    assert proc.stdout.endswith(f"\nllama.cpp runs on {this_machines_variant()}\n")
 
 
 def test_generate_json_reports_the_figures():
@@ -59,6 +71,7 @@ def test_generate_json_reports_the_figures():
     assert 0 < data["completion_tokens"] <= 16
     assert data["seconds"] > 0 and data["tokens_per_second"] >= 0
     assert data["device"] in ("cpu", "gpu") and data["device_reason"]
+    assert data["cpu_variant"] == this_machines_variant()
 
 
 def test_generate_streams_the_same_text_as_json_reports():

@@ -9,10 +9,14 @@ from writer_app.engine.errors import PromptTooLongError
 from writer_app.engine.model_info import read_model_info
 from writer_app.engine.types import ChatMessage, EngineConfig, GenerationRequest, SamplingOptions
 
+from .helpers import fresh_context
+
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
 
 
-def ask(engine, text, options=GREEDY, raw=False):
+def ask(engine, text, options=GREEDY, raw=False, fresh=False):
+    if fresh:
+        fresh_context(engine)
     pieces = []
     if raw:
         request = GenerationRequest(prompt=text, options=options)
@@ -89,8 +93,8 @@ def test_raw_completion_continues_the_prompt(engine):
 
 def test_same_seed_same_answer_other_seed_other_answer(engine):
     options = SamplingOptions(temperature=1.0, seed=1234, max_tokens=30)
-    first, _ = ask(engine, "Invent a name for a cat.", options)
-    second, _ = ask(engine, "Invent a name for a cat.", options)
+    first, _ = ask(engine, "Invent a name for a cat.", options, fresh=True)
+    second, _ = ask(engine, "Invent a name for a cat.", options, fresh=True)
     assert first.text == second.text
     others = {ask(engine, "Invent a name for a cat.",
                   SamplingOptions(temperature=1.0, seed=s, max_tokens=30))[0].text
@@ -99,9 +103,14 @@ def test_same_seed_same_answer_other_seed_other_answer(engine):
 
 
 def test_top_k_one_is_greedy(engine):
-    greedy, _ = ask(engine, "Name three colours.")
+    # The two requests differ only in the sampling under test: the same penalty, min-p,
+    # top-p and seed, each from a fresh context.
+    same = {"top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.1, "seed": 99,
+            "max_tokens": 24}
+    greedy, _ = ask(engine, "Name three colours.",
+                    SamplingOptions(temperature=0.0, **same), fresh=True)
     top1, _ = ask(engine, "Name three colours.",
-                  SamplingOptions(temperature=1.5, top_k=1, seed=99, max_tokens=24))
+                  SamplingOptions(temperature=1.5, top_k=1, **same), fresh=True)
     assert top1.text == greedy.text
 
 
@@ -112,11 +121,11 @@ def test_max_tokens_is_respected(engine):
 
 
 def test_stop_strings_end_the_answer_before_them(engine):
-    free, _ = ask(engine, "1, 2, 3, 4, 5,", raw=True)
+    free, _ = ask(engine, "1, 2, 3, 4, 5,", raw=True, fresh=True)
     assert " 8" in free.text
     stopped, pieces = ask(engine, "1, 2, 3, 4, 5,",
                           SamplingOptions(temperature=0.0, max_tokens=24, stop=(" 8",)),
-                          raw=True)
+                          raw=True, fresh=True)
     assert stopped.finish_reason == "stop"
     assert stopped.text == free.text[: free.text.index(" 8")]
     assert "".join(pieces) == stopped.text

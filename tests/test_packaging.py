@@ -6,8 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
 
-from writer_app.engine import default_model
+from writer_app.engine import default_model, llama_runtime
+
+from .emulation import bundle_stage_two, on_cpu, own_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -83,3 +88,71 @@ def test_per_user_install_puts_writer_in_the_menu(bundle, tmp_path):
                    check=True, capture_output=True)
     assert not (data / "writer-app").exists()
     shutil.rmtree(data, ignore_errors=True)
+
+
+def run_paths(path):
+    """The RPATH and RUNPATH entries of a shared library."""
+    with path.open("rb") as f:
+        try:
+            elf = ELFFile(f)
+        except ELFError:
+            return []
+        found = []
+        for section in elf.iter_sections():
+            if isinstance(section, DynamicSection):
+                for tag in section.iter_tags():
+                    if tag.entry.d_tag in ("DT_RPATH", "DT_RUNPATH"):
+                        found += (tag.rpath if tag.entry.d_tag == "DT_RPATH"
+                                  else tag.runpath).split(":")
+        return found
+
+
+def test_bundle_carries_every_cpu_variant_and_no_absolute_path(bundle):
+    lib = bundle / "Writer" / "_internal" / "llama_cpp" / "lib"
+    shipped = {p.name for p in lib.glob("libggml-cpu-*.so")}
+    assert shipped == {p.name for p in llama_runtime.lib_dir().glob("libggml-cpu-*.so")}
+    assert (lib / "writer-build.json").exists()
+    # llama.cpp's libraries find each other beside themselves ($ORIGIN), not where they
+    # were built.
+    for path in lib.glob("*.so*"):
+        assert all(p == "$ORIGIN" for p in run_paths(path)), (path, run_paths(path))
+
+
+@pytest.mark.parametrize(("model", "command", "expect"), [
+    ("Haswell", ["self-test"], "undo restored it: OK"),
+    ("Nehalem", ["generate", "The capital of France is", "--raw", "--max-tokens", "4",
+                 "--temperature", "0", "--json"], "variant (sse42)"),
+])
+def test_bundle_runs_on_older_processors(bundle, tmp_path, model, command, expect):
+    exe = bundle / "Writer" / "Writer"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WRITER_HOME": str(tmp_path)}
+    proc = on_cpu(model, str(exe), *command, env=bundle_stage_two(exe, env), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert expect in proc.stdout
+
+
+def test_bundle_names_what_a_too_old_processor_lacks(bundle, tmp_path):
+    exe = bundle / "Writer" / "Writer"
+    env = bundle_stage_two(exe, {**os.environ, "WRITER_HOME": str(tmp_path)})
+    proc = on_cpu("Penryn", str(exe), "models", env=env)
+    assert proc.returncode == 1
+    lines = own_lines(proc.stderr)
+    assert len(lines) == 1 and lines[0].startswith("writer-app: error: this processor "
+                                                   "lacks SSE4.2, POPCNT"), proc.stderr
+
+
+def test_bundled_window_names_missing_x_libraries(bundle, tmp_path):
+    from writer_app.ui.platform_check import missing_libraries, xcb_plugin
+
+    missing = missing_libraries(xcb_plugin())
+    if not missing:
+        pytest.skip("this system has every X library Qt's xcb plugin needs")
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":99",
+           "WRITER_HOME": str(tmp_path)}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer")], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the window needs X libraries this system lacks" in lines[0]
+    for soname in missing:
+        assert soname in lines[0]

@@ -28,7 +28,10 @@ def test_window_shows_the_model_and_device(window):
     assert default_model.FILE_NAME in window.model_label.text()
     assert "Q4_1" in window.model_label.text()
     assert window.device_label.text() in ("Device: cpu", "Device: gpu")
-    assert window.device_label.toolTip()
+    cpu_line, reason = window.device_label.toolTip().split("\n")
+    assert cpu_line == window.host.engine.device.cpu
+    assert cpu_line.startswith("CPU: ") and " variant (" in cpu_line
+    assert reason == window.host.engine.device.reason
 
 
 def test_suggestion_streams_and_accept_is_one_undo_step(qtbot, window):

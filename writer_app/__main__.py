@@ -1,3 +1,3 @@
-from writer_app.cli import main
+from writer_app.start import main
 
 raise SystemExit(main())

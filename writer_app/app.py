@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from writer_app import settings
+from writer_app.errors import WriterError
 
 
 def run_gui(prefs: settings.Settings, folders: list[Path]) -> int:
@@ -14,8 +15,14 @@ def run_gui(prefs: settings.Settings, folders: list[Path]) -> int:
 
     from writer_app import paths
     from writer_app.ui.main_window import MainWindow
+    from writer_app.ui.platform_check import display_problem
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance()
+    if app is None:
+        problem = display_problem()  # Qt would abort with a core dump instead
+        if problem:
+            raise WriterError(problem)
+        app = QApplication(sys.argv)
     app.setApplicationName("Writer")
     # The desktop file's name lets the desktop match the window to its menu entry.
     QGuiApplication.setDesktopFileName("writer-app")

@@ -19,6 +19,7 @@ from writer_app import paths, settings
 from writer_app.documents.model import Document
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
+from writer_app.engine.errors import EngineError
 from writer_app.engine.types import CancelToken, ChatMessage, EngineConfig, GenerationRequest
 from writer_app.errors import WriterError
 
@@ -149,11 +150,24 @@ def _cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cpu_variant() -> str:
+    """The llama.cpp CPU variant this machine runs, e.g. "CPU: AVX2 variant (haswell)"."""
+    try:
+        from writer_app.engine import llama_runtime
+    except ImportError:  # a transformers-only install
+        return ""
+    try:
+        return llama_runtime.ensure_loaded().describe()
+    except EngineError as exc:
+        return f"unusable: {exc}"
+
+
 def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
     found = discover(_folders(args, prefs))
+    cpu = _cpu_variant()
     if args.json:
-        rows = [m.info.to_json() if m.info else {"path": str(m.path), "error": m.error}
-                for m in found]
+        rows = [{**m.info.to_json(), "cpu_variant": cpu} if m.info
+                else {"path": str(m.path), "error": m.error} for m in found]
         print(json.dumps(rows, indent=2))
         return 0
     if not found:
@@ -169,6 +183,8 @@ def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
               f"{i.quantization}, context {i.context_length}, "
               f"chat template: {'yes' if i.has_chat_template else 'no'}, "
               f"{i.file_size / 2**20:.0f} MiB\n  {m.path}")
+    if cpu:
+        print(f"\nllama.cpp runs on {cpu}")
     return 0
 
 
@@ -202,6 +218,7 @@ def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
             "context_length": engine.context_length,
             "device": engine.device.device,
             "device_reason": engine.device.reason,
+            "cpu_variant": engine.device.cpu,
         }, ensure_ascii=False))
     else:
         print()

@@ -8,14 +8,13 @@ every token), counts tokens exactly, and checks the cancel token between tokens.
 from __future__ import annotations
 
 import codecs
-import ctypes
-import logging
+import dataclasses
 import random
 from collections.abc import Iterator
 
 import llama_cpp
 
-from writer_app.engine import hardware
+from writer_app.engine import hardware, llama_runtime
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
 from writer_app.engine.model_info import ModelInfo
@@ -27,18 +26,6 @@ from writer_app.engine.types import (
     GenerationStats,
     SamplingOptions,
 )
-
-log = logging.getLogger("writer_app.llama_cpp")
-
-
-@llama_cpp.llama_log_callback
-def _log_to_logging(_level: int, text: bytes, _data: ctypes.c_void_p) -> None:
-    # llama.cpp's own messages (some printed even with verbose=False, such as after an
-    # aborted decode) go to logging, never straight onto the user's terminal.
-    log.debug("%s", text.decode("utf-8", errors="replace").rstrip())
-
-
-llama_cpp.llama_log_set(_log_to_logging, ctypes.c_void_p(0))
 
 # Context to use when a model does not record its trained length.
 FALLBACK_CONTEXT = 4096
@@ -55,8 +42,12 @@ class LlamaCppBackend:
         trained = info.context_length or FALLBACK_CONTEXT
         self.context_length = max(256, min(trained, config.context_length_cap))
         self.threads = config.threads or hardware.default_threads()
-        self.device = hardware.choose_offload(llama_cpp.llama_supports_gpu_offload(),
-                                              config.gpu_offload)
+        # Before any other llama call: the CPU variant for this processor (and any GPU
+        # backend library) must be loaded for llama.cpp to see a device at all.
+        self.cpu_variant = llama_runtime.ensure_loaded()
+        offload = hardware.choose_offload(llama_cpp.llama_supports_gpu_offload(),
+                                          config.gpu_offload)
+        self.device = dataclasses.replace(offload, cpu=self.cpu_variant.describe())
         if not self.device.offloaded:
             hardware.check_memory(
                 info, hardware.kv_cache_bytes(info, self.context_length) + RUNTIME_OVERHEAD)

@@ -121,8 +121,10 @@ class TransformersBackend:
         self.model.eval()
         self._torch = torch
         self.context_length = min(trained or 4096, context_length_cap)
-        self.device = DeviceInfo(self.device_name, -1 if self.device_name != "cpu" else 0,
-                                 reason)
+        on_cpu = self.device_name == "cpu"
+        # torch picks its CPU kernels at run time too (DEFAULT, AVX2, AVX512...).
+        cpu = f"CPU: torch {torch.backends.cpu.get_cpu_capability()} kernels" if on_cpu else ""
+        self.device = DeviceInfo(self.device_name, 0 if on_cpu else -1, reason, cpu)
         self.info = info or ModelInfo(
             path=path, name=name, architecture=arch,
             parameters=sum(p.numel() for p in self.model.parameters()),

@@ -114,6 +114,8 @@ class DeviceInfo:
     device: str
     gpu_layers: int
     reason: str
+    # The CPU code in use, e.g. "CPU: AVX2 variant (haswell)"; empty where unknown.
+    cpu: str = ""
 
     @property
     def offloaded(self) -> bool:

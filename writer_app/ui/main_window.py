@@ -385,7 +385,8 @@ class MainWindow(QMainWindow):
         assert isinstance(engine, Engine)
         self.model_label.setText(_model_label(engine.info))
         self.device_label.setText(f"Device: {engine.device.device}")
-        self.device_label.setToolTip(engine.device.reason)
+        self.device_label.setToolTip("\n".join(filter(None, [engine.device.cpu,
+                                                             engine.device.reason])))
 
     def _model_failed(self, message: str) -> None:
         self.busy.hide()
