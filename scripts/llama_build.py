@@ -38,6 +38,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from fetch_default_model import sha256_of  # this folder is on sys.path when run
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "llama-cpp-python"
 RECORD_NAME = "llama_cpp/lib/writer-build.json"
@@ -93,20 +95,12 @@ def cache_root() -> Path:
     return base / "writer-build" / "llama-cpp"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch_sdist(version: str, expected_sha256: str, into: Path) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                     "--no-binary", ":all:", "--no-cache-dir", "-d", str(into),
                     f"{PACKAGE}=={version}"], check=True)
     sdist = next(into.glob("*.tar.gz"))
-    actual = sha256_file(sdist)
+    actual = sha256_of(sdist)
     if actual != expected_sha256:
         raise SystemExit(f"error: {sdist.name} has sha256 {actual}, the policy pins "
                          f"{expected_sha256}; refusing to build it")
