@@ -1,18 +1,21 @@
 """Build llama-cpp-python the project's way, once per policy, and keep that build installed.
 
 The policy lives in pyproject.toml (`[tool.writer.llama-cpp]`): the version, the sdist's
-sha256, the CMake arguments and the CPU variants left out. Nothing is left to the
-compiling machine: no `-march=native`; every CPU variant is built and llama.cpp picks
-one at run time.
+sha256 and the CMake arguments, plus per machine (x86_64) more arguments and the CPU
+variants left out.
+Nothing is left to the compiling machine: no `-march=native`, the baseline `-march` named,
+and CFLAGS, CXXFLAGS, LDFLAGS and scikit-build's variables from the environment dropped;
+every CPU variant is built and llama.cpp picks one at run time.
 
 pip caches a wheel it compiled under a key without CMAKE_ARGS, so a machine that once
 built a native wheel keeps getting it back. This script never uses that cache: it builds
-with `--no-cache-dir` into a folder of its own keyed by everything that shapes the build
-(policy, sdist, compiler, machine), stamps the wheel with a local version
-(`0.3.36+writer.<key>`) and a record file, and installs it. pyproject.toml pins
-`llama-cpp-python==0.3.36`, which the stamped version satisfies and outranks (a local
-version sorts above the public one), so a later `pip install '.[extra]'`, even with
-`--upgrade`, keeps it; `make` runs `check` after every install to prove it.
+with `--no-cache-dir`, from the sdist checked against the pinned sha256, into a folder of
+its own (keyed by the build and the compilers), stamps the wheel with a local version
+(`0.3.36+writer.<key>`, the key naming the build) and a record file, and installs it.
+pyproject.toml pins `llama-cpp-python==0.3.36`, which the stamped version satisfies and
+outranks (a local version sorts above the public one), so a later
+`pip install '.[extra]'`, even with `--upgrade`, keeps it; `make` runs `check` after
+every install to prove it.
 
     python scripts/llama_build.py install   # build if needed, install into this Python
     python scripts/llama_build.py check     # exit 1 unless the installed build is the policy's
@@ -35,23 +38,30 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-from fetch_default_model import sha256_of  # this folder is on sys.path when run
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "llama-cpp-python"
 RECORD_NAME = "llama_cpp/lib/writer-build.json"
 # Bump when the way a wheel is made here changes, so old cached wheels are not reused.
-RECIPE = 1
-# The reference build for benchmarks: what a native compile gives, AMX left out (it
-# faults on some machines, see README), one CPU library instead of variants.
-NATIVE_REFERENCE_ARGS = [
-    "-DGGML_NATIVE=ON", "-DGGML_BACKEND_DL=OFF", "-DLLAVA_BUILD=OFF",
-    "-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16",
-    "-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16",
-]
+RECIPE = 2
+# Taken from the environment by CMake or scikit-build-core: they would shape the build.
+SCRUBBED = ("CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS")
+SCRUBBED_PREFIXES = ("SKBUILD_", "CMAKE_")
+
+
+class BuildError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Build:
+    label: str
+    cmake_args: tuple[str, ...]
+    drop: tuple[str, ...]
 
 
 def load_policy() -> dict[str, Any]:
@@ -64,8 +74,30 @@ def load_policy() -> dict[str, Any]:
     return policy
 
 
+def policy_build(policy: dict[str, Any]) -> Build:
+    machine = policy.get("machine", {}).get(platform.machine().lower(), {})
+    return Build("portable", (*policy["cmake-args"], *machine.get("cmake-args", [])),
+                 tuple(machine.get("drop-variants", [])))
+
+
+def native_reference() -> Build:
+    """What a native compile gives, AMX off, for benchmarks: one CPU library, no variants."""
+    no_amx = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    return Build("native-reference",
+                 ("-DGGML_NATIVE=ON", "-DGGML_BACKEND_DL=OFF", "-DLLAVA_BUILD=OFF",
+                  f"-DCMAKE_C_FLAGS={no_amx}", f"-DCMAKE_CXX_FLAGS={no_amx}"), ())
+
+
+def build_key(policy: dict[str, Any], build: Build) -> str:
+    """What the build is made of: the installed build is checked against this."""
+    parts = {"recipe": RECIPE, "version": policy["version"], "sdist": policy["sdist-sha256"],
+             "cmake_args": build.cmake_args, "drop": sorted(build.drop),
+             "machine": platform.machine(), "system": sys.platform}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def compiler_identity() -> list[str]:
-    """The first line of each compiler's --version: a new compiler means a new build."""
+    """The first line of each compiler's --version: a new compiler means a new compile."""
     found = []
     for env, default in (("CC", "cc"), ("CXX", "c++")):
         cmd = os.environ.get(env, default)
@@ -73,47 +105,47 @@ def compiler_identity() -> list[str]:
             out = subprocess.run([cmd, "--version"], capture_output=True, text=True).stdout
         except OSError:
             out = ""
-        found.append(f"{cmd}: {out.splitlines()[0] if out else 'missing'}")
+        found.append(out.splitlines()[0] if out else f"{cmd}: missing")
     return found
 
 
-def build_key(version: str, sdist_sha256: str, cmake_args: list[str],
-              drop: list[str]) -> str:
-    parts = {"recipe": RECIPE, "version": version, "sdist": sdist_sha256,
-             "cmake_args": cmake_args, "drop": sorted(drop), "compilers": compiler_identity(),
-             "machine": platform.machine(), "system": sys.platform}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def cache_root() -> Path:
+def cache_folder(key: str) -> Path:
     if os.environ.get("WRITER_BUILD_CACHE"):
-        return Path(os.environ["WRITER_BUILD_CACHE"])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        root = Path(os.environ["WRITER_BUILD_CACHE"])
+    elif sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        root = root / "writer-build" / "llama-cpp"
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "writer-build" / "llama-cpp"
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        root = root / "writer-build" / "llama-cpp"
+    compilers = hashlib.sha256("\n".join(compiler_identity()).encode()).hexdigest()[:8]
+    return root / f"{key}-{compilers}"
 
 
-def fetch_sdist(version: str, expected_sha256: str, into: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--no-binary", ":all:", "--no-cache-dir", "-d", str(into),
-                    f"{PACKAGE}=={version}"], check=True)
-    sdist = next(into.glob("*.tar.gz"))
-    actual = sha256_of(sdist)
-    if actual != expected_sha256:
-        raise SystemExit(f"error: {sdist.name} has sha256 {actual}, the policy pins "
-                         f"{expected_sha256}; refusing to build it")
-    return sdist
+def build_environment(build: Build) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in SCRUBBED and not k.startswith(SCRUBBED_PREFIXES)}
+    env["CMAKE_ARGS"] = shlex.join(build.cmake_args)
+    env["CMAKE_BUILD_PARALLEL_LEVEL"] = (os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL")
+                                         or str(os.cpu_count() or 2))
+    return env
 
 
-def compile_wheel(sdist: Path, cmake_args: list[str], into: Path) -> Path:
-    env = {**os.environ, "CMAKE_ARGS": shlex.join(cmake_args),
-           "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL",
-                                                        str(os.cpu_count() or 2))}
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-cache-dir", "-w", str(into), str(sdist)], check=True, env=env)
-    return next(into.glob("*.whl"))
+def compile_wheel(policy: dict[str, Any], build: Build, work: Path) -> Path:
+    """Download the pinned sdist (pip checks its hash before running anything) and build."""
+    requirement = work / "requirement.txt"
+    requirement.write_text(f"{PACKAGE}=={policy['version']} "
+                           f"--hash=sha256:{policy['sdist-sha256']}\n")
+    out = work / "raw"
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-cache-dir",
+         "--no-binary", PACKAGE, "-r", str(requirement), "-w", str(out)],
+        "compiling llama-cpp-python", env=build_environment(build))
+    return next(out.glob("*.whl"))
+
+
+def run(command: list[str], what: str, **kwargs: Any) -> None:
+    if subprocess.run(command, **kwargs).returncode != 0:
+        raise BuildError(f"{what} failed (see pip's messages above)")
 
 
 def _record_hash(data: bytes) -> str:
@@ -121,26 +153,32 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + digest.decode()
 
 
-def stamp_wheel(wheel: Path, out_dir: Path, local: str, drop: list[str],
+def stamp_wheel(wheel: Path, out_dir: Path, local: str, drop: tuple[str, ...],
                 record: dict[str, Any]) -> Path:
     """Copy `wheel` with a local version, without the dropped variants, with a record."""
     name, version, rest = wheel.name.split("-", 2)
     new_version = f"{version}+{local}"
     old_info, new_info = f"{name}-{version}.dist-info", f"{name}-{new_version}.dist-info"
-    dropped = {f"llama_cpp/lib/libggml-cpu-{v}{ext}" for v in drop
-               for ext in (".so", ".dll", ".dylib")}
+    # libggml-cpu-X.so on Linux and macOS, ggml-cpu-X.dll on Windows
+    dropped = {f"llama_cpp/lib/{prefix}ggml-cpu-{v}{ext}" for v in drop
+               for prefix, ext in (("lib", ".so"), ("lib", ".dylib"), ("", ".dll"))}
     target = out_dir / f"{name}-{new_version}-{rest}"
     rows: list[list[str]] = []
+    seen_dropped, stamped = set(), False
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(target, "w",
                                                         zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            if item.filename in dropped or item.filename == f"{old_info}/RECORD":
+            if item.filename in dropped:
+                seen_dropped.add(item.filename)
+                continue
+            if item.filename == f"{old_info}/RECORD":
                 continue
             data = src.read(item.filename)
             path = item.filename.replace(old_info + "/", new_info + "/", 1)
             if path == f"{new_info}/METADATA":
-                data = data.replace(f"\nVersion: {version}\n".encode(),
-                                    f"\nVersion: {new_version}\n".encode(), 1)
+                old, new = f"\nVersion: {version}\n".encode(), f"\nVersion: {new_version}\n"
+                stamped = old in data
+                data = data.replace(old, new.encode(), 1)
             info = zipfile.ZipInfo(path, item.date_time)
             info.external_attr = item.external_attr
             dst.writestr(info, data, zipfile.ZIP_DEFLATED)
@@ -152,31 +190,34 @@ def stamp_wheel(wheel: Path, out_dir: Path, local: str, drop: list[str],
         text = io.StringIO()
         csv.writer(text, lineterminator="\n").writerows(rows)
         dst.writestr(f"{new_info}/RECORD", text.getvalue(), zipfile.ZIP_DEFLATED)
+    if not stamped:
+        raise BuildError(f"{wheel.name}: no `Version: {version}` line in its METADATA")
+    if len(seen_dropped) != len(drop):
+        raise BuildError(f"{wheel.name}: the variants to leave out ({', '.join(drop)}) are "
+                         f"not all there; found {sorted(seen_dropped)}")
     return target
 
 
-def ensure_wheel(cmake_args: list[str], drop: list[str], label: str) -> tuple[Path, str]:
-    """The cached wheel for this build, compiled first when missing."""
-    policy = load_policy()
-    key = build_key(policy["version"], policy["sdist-sha256"], cmake_args, drop)
-    folder = cache_root() / key
+def ensure_wheel(policy: dict[str, Any], build: Build) -> tuple[Path, str]:
+    """The cached wheel for this build, compiled first when missing; and its key."""
+    key = build_key(policy, build)
+    folder = cache_folder(key)
     found = sorted(folder.glob("*.whl"))
     if found:
         return found[0], key
     folder.parent.mkdir(parents=True, exist_ok=True)
-    print(f"compiling llama.cpp ({label} build {key}); this takes a few minutes ...",
+    print(f"compiling llama.cpp ({build.label} build {key}); this takes a few minutes ...",
           flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
         work = Path(tmp)
-        sdist = fetch_sdist(policy["version"], policy["sdist-sha256"], work / "sdist")
-        raw = compile_wheel(sdist, cmake_args, work / "raw")
+        raw = compile_wheel(policy, build, work)
         minutes = (time.monotonic() - started) / 60
-        record = {"key": key, "build": label, "version": policy["version"],
-                  "cmake_args": cmake_args, "dropped_variants": drop,
+        record = {"key": key, "build": build.label, "version": policy["version"],
+                  "cmake_args": list(build.cmake_args), "dropped_variants": list(build.drop),
                   "compilers": compiler_identity(), "compile_minutes": round(minutes, 1)}
         (work / "out").mkdir()
-        stamp_wheel(raw, work / "out", f"writer.{key}", drop, record)
+        stamp_wheel(raw, work / "out", f"writer.{key}", build.drop, record)
         try:
             (work / "out").rename(folder)
         except OSError:  # another set-up finished the same build first
@@ -201,36 +242,37 @@ def installed_record() -> dict[str, Any] | None:
     return record
 
 
-def policy_build() -> tuple[list[str], list[str]]:
-    policy = load_policy()
-    return list(policy["cmake-args"]), list(policy.get("drop-variants", []))
+def installed_version() -> str | None:
+    try:
+        return metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def cmd_install() -> int:
-    cmake_args, drop = policy_build()
-    wheel, key = ensure_wheel(cmake_args, drop, "portable")
-    current = installed_record()
-    if current is None or current.get("key") != key:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                        "--force-reinstall", str(wheel)], check=True)
+    policy = load_policy()
+    wheel, key = ensure_wheel(policy, policy_build(policy))
+    record = installed_record()
+    if record is None or record.get("key") != key:
+        run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+             "--force-reinstall", str(wheel)], "installing the llama-cpp-python build")
     return cmd_check()
 
 
 def cmd_check() -> int:
-    cmake_args, drop = policy_build()
     policy = load_policy()
-    key = build_key(policy["version"], policy["sdist-sha256"], cmake_args, drop)
-    current = installed_record()
-    if current is None:
-        print("error: the installed llama-cpp-python is not the project's build (no "
-              f"{RECORD_NAME}); run `make setup`", file=sys.stderr)
+    key = build_key(policy, policy_build(policy))
+    expected = f"{policy['version']}+writer.{key}"
+    found, record = installed_version(), installed_record()
+    if found != expected or record is None or record.get("key") != key:
+        python = Path(sys.executable)
+        if python.is_relative_to(ROOT):
+            python = python.relative_to(ROOT)
+        print(f"error: the installed llama-cpp-python is {found or 'missing'}, not the "
+              f"project's build {expected}; run `{python} scripts/llama_build.py install`",
+              file=sys.stderr)
         return 1
-    if current.get("key") != key:
-        print(f"error: the installed llama-cpp-python is build {current.get('key')}, the "
-              f"policy's is {key}; run `make setup`", file=sys.stderr)
-        return 1
-    print(f"llama-cpp-python {policy['version']}: the project's {current.get('build')} "
-          f"build {key} is installed")
+    print(f"llama-cpp-python {expected}: the project's {record['build']} build is installed")
     return 0
 
 
@@ -244,16 +286,18 @@ def main() -> int:
     wheel.add_argument("--native-reference", action="store_true",
                        help="the -march=native build (AMX off) that benchmarks compare with")
     args = parser.parse_args()
-    if args.command == "install":
-        return cmd_install()
-    if args.command == "check":
-        return cmd_check()
-    if args.native_reference:
-        path, _ = ensure_wheel(NATIVE_REFERENCE_ARGS, [], "native-reference")
-    else:
-        path, _ = ensure_wheel(*policy_build(), "portable")
-    print(path)
-    return 0
+    try:
+        if args.command == "install":
+            return cmd_install()
+        if args.command == "check":
+            return cmd_check()
+        policy = load_policy()
+        build = native_reference() if args.native_reference else policy_build(policy)
+        print(ensure_wheel(policy, build)[0])
+        return 0
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

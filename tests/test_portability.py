@@ -7,15 +7,17 @@ instructions the emulated model lacks, as the real processor would.
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from writer_app.cpu_features import BASELINE
-from writer_app.engine import llama_runtime
+from writer_app.cpu_features import BASELINE, host_flags
+from writer_app.engine import cpu_variants, llama_runtime
 
 from .emulation import on_cpu, own_lines
 from .isa import needs
@@ -35,6 +37,32 @@ pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
 def variants() -> dict[str, Path]:
     return {p.name.removeprefix("libggml-cpu-").removesuffix(".so"): p
             for p in LIB.glob("libggml-cpu-*.so")}
+
+
+@pytest.fixture(scope="module")
+def avx2_program(tmp_path_factory):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler to build the AVX2 probe")
+    folder = tmp_path_factory.mktemp("avx2")
+    # Inline assembly, so no compiler can fold the AVX2 instruction away.
+    (folder / "avx2.c").write_text(
+        "#include <stdio.h>\n"
+        "int main(void) {\n"
+        "  __asm__ volatile(\"vpaddd %%ymm0, %%ymm0, %%ymm0\" ::: \"xmm0\");\n"
+        "  puts(\"ran\");\n  return 0;\n}\n")
+    subprocess.run([cc, "-O0", "-o", str(folder / "avx2"), str(folder / "avx2.c")],
+                   check=True)
+    return folder / "avx2"
+
+
+@pytest.mark.parametrize(("model", "runs"), [("Nehalem", False), ("Haswell", True)])
+def test_the_emulator_refuses_what_the_model_lacks(avx2_program, model, runs):
+    # Without this, a qemu that ran every instruction would let the checks below pass.
+    proc = on_cpu(model, str(avx2_program))
+    assert (proc.returncode == 0 and proc.stdout.strip() == "ran") == runs, proc.stderr
+    if not runs:
+        assert proc.returncode == -4  # SIGILL, as on a real Nehalem
 
 
 def test_the_installed_llama_cpp_is_the_projects_portable_build():
@@ -69,6 +97,19 @@ def test_the_scan_sees_avx_and_avx2_code_not_only_wide_registers():
     assert "avx" in needs(found["sandybridge"]) and "avx2" not in needs(found["sandybridge"])
     assert {"avx2", "fma", "f16c", "bmi2"} <= needs(found["haswell"])
     assert {"avx512f", "avx512_vnni", "avx512_bf16"} <= needs(found["zen4"])
+
+
+def test_each_variants_score_names_everything_its_code_needs():
+    # Writer reads a variant's requirements from its score to keep to what the OS allows.
+    llama_runtime.ensure_loaded()  # loads libggml-base, which the variants link to
+    checked = 0
+    for name, path in variants().items():
+        score = cpu_variants.score_of(path)
+        if score:  # the others are checked on emulated processors
+            beyond = needs(path) - set(BASELINE) - cpu_variants.required(score)
+            assert not beyond, f"{name} uses {sorted(beyond)}, which its score does not check"
+            checked += 1
+    assert checked >= 2
 
 
 def test_the_baseline_variant_runs_on_plain_x86_64():
@@ -116,3 +157,31 @@ def test_a_processor_below_the_baseline_is_told_so(model, lacking, tmp_path):
     assert own_lines(proc.stderr) == [
         f"writer-app: error: this processor lacks {lacking}, which Writer needs (x86-64-v2: "
         "Intel Core i processors since 2008, AMD since 2011); Writer cannot run on it"]
+
+
+def disabled_cases():
+    flags = host_flags() or frozenset()
+    cases = []
+    if {"avx512f", "avx2"} <= flags:
+        cases.append(("avx512f", "alderlake" if "avx_vnni" in flags else "haswell"))
+    if {"avx2", "avx", "f16c", "fma"} <= flags:
+        cases.append(("avx2", "piledriver"))
+    return cases or [pytest.param("", "", marks=pytest.mark.skip(
+        reason="this processor has neither AVX2 nor AVX-512 to turn off"))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("disabled", "expected"), disabled_cases())
+def test_features_the_system_does_not_offer_are_kept_out(disabled, expected, tmp_path,
+                                                          default_model_path):
+    # As on a machine whose OS leaves those registers off: llama.cpp's own pick (by CPUID)
+    # is swapped for the best variant that needs none of them, and generation works.
+    env = {**os.environ, cpu_variants.DISABLE_ENV: disabled}
+    proc = subprocess.run([sys.executable, "-m", "writer_app", "generate",
+                           "The capital of France is", "--raw", "--max-tokens", "4",
+                           "--temperature", "0", "--json"], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert "Paris" in data["text"]
+    assert data["cpu_variant"].endswith(f"variant ({expected})")

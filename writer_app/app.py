@@ -10,19 +10,23 @@ from writer_app.errors import WriterError
 
 
 def run_gui(prefs: settings.Settings, folders: list[Path]) -> int:
+    from PySide6.QtCore import QCoreApplication
+
+    from writer_app.ui.platform_check import display_problem, qt_gui_modules
+
+    if QCoreApplication.instance() is None:
+        # Before QtGui loads (it needs libGL, libEGL, X11): Qt would abort instead.
+        problem = display_problem()
+        if problem:
+            raise WriterError(problem)
+    qt_gui_modules()
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
     from writer_app import paths
     from writer_app.ui.main_window import MainWindow
-    from writer_app.ui.platform_check import display_problem
 
-    app = QApplication.instance()
-    if app is None:
-        problem = display_problem()  # Qt would abort with a core dump instead
-        if problem:
-            raise WriterError(problem)
-        app = QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Writer")
     # The desktop file's name lets the desktop match the window to its menu entry.
     QGuiApplication.setDesktopFileName("writer-app")

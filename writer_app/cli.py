@@ -156,6 +156,8 @@ def _cpu_variant() -> str:
         from writer_app.engine import llama_runtime
     except ImportError:  # a transformers-only install
         return ""
+    except (OSError, RuntimeError) as exc:  # its libraries would not load
+        return f"unusable: llama.cpp could not load ({exc})"
     try:
         return llama_runtime.ensure_loaded().describe()
     except EngineError as exc:
@@ -387,6 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_download(args)
         if args.command == "self-test":
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            from writer_app.ui.platform_check import qt_gui_modules
+
+            qt_gui_modules()  # a missing system library is one line, not a traceback
             from writer_app.ui.self_test import run_self_test
 
             return run_self_test(prefs, _folders(args, prefs))

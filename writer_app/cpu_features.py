@@ -73,7 +73,8 @@ def host_flags() -> frozenset[str] | None:
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return None
     if sys.platform.startswith("linux"):
-        return _from_glibc() or _from_cpuinfo()
+        flags = _from_glibc()
+        return flags if flags is not None else _from_cpuinfo()
     return None
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import llama_cpp
 from llama_cpp._ctypes_extensions import load_shared_library
 
+from writer_app.engine import cpu_variants
 from writer_app.engine.errors import EngineError
 
 VARIANT_PREFIX = "ggml-cpu-"
@@ -67,7 +68,7 @@ class CpuVariant:
             return "SSE4.2"
         if {"NEON", "SVE", "DOTPROD"} & f:
             return ", ".join(sorted({"NEON", "SVE", "DOTPROD", "SME"} & f))
-        return "SSE2"
+        return "SSE2" if self.name == "x64" else "unknown instruction sets"
 
     def describe(self) -> str:
         """What the status bar and the CLI show, e.g. "CPU: AVX-512 VNNI variant (zen4)"."""
@@ -96,16 +97,24 @@ def lib_dir() -> Path:
 
 
 def _ggml() -> ctypes.CDLL:
-    # libllama through llama-cpp-python's own loader: the same handle, so its ggml
-    # symbols are those of the libggml libllama uses (the wheel holds several copies of
-    # libggml under different names, each with its own registry).
-    lib = load_shared_library("llama", lib_dir())
-    lib.ggml_backend_reg_count.restype = ctypes.c_size_t
-    lib.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
-    lib.ggml_backend_reg_by_name.restype = ctypes.c_void_p
-    lib.ggml_backend_reg_by_name.argtypes = [ctypes.c_char_p]
-    lib.ggml_backend_reg_get_proc_address.restype = ctypes.c_void_p
-    lib.ggml_backend_reg_get_proc_address.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    # On Linux and macOS, libllama through llama-cpp-python's own loader: the same
+    # handle, and a lookup through it finds the ggml of the libggml libllama uses (the
+    # wheel holds several copies of libggml under different names, each with its own
+    # registry). Windows looks only in the DLL itself, and has one ggml.dll.
+    lib = load_shared_library("ggml" if sys.platform == "win32" else "llama", lib_dir())
+    try:
+        lib.ggml_backend_reg_count.restype = ctypes.c_size_t
+        lib.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+        lib.ggml_backend_load.restype = ctypes.c_void_p
+        lib.ggml_backend_load.argtypes = [ctypes.c_char_p]
+        lib.ggml_backend_unload.argtypes = [ctypes.c_void_p]
+        lib.ggml_backend_reg_by_name.restype = ctypes.c_void_p
+        lib.ggml_backend_reg_by_name.argtypes = [ctypes.c_char_p]
+        lib.ggml_backend_reg_get_proc_address.restype = ctypes.c_void_p
+        lib.ggml_backend_reg_get_proc_address.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    except AttributeError as exc:
+        raise EngineError(f"the llama.cpp in {lib_dir()} lacks ggml's backend loader "
+                          f"({exc}); reinstall Writer") from exc
     return lib
 
 
@@ -145,7 +154,10 @@ def _describe_loaded(lib: ctypes.CDLL, reg: int) -> CpuVariant:
             i += 1
     path = _file_of(address) if address else None
     stem = path.name.split(".")[0] if path else ""
-    name = stem.split(VARIANT_PREFIX, 1)[1] if VARIANT_PREFIX in stem else "built in"
+    if VARIANT_PREFIX in stem:
+        name = stem.split(VARIANT_PREFIX, 1)[1]
+    else:
+        name = "built in" if path else "unknown"
     return CpuVariant(name, tuple(features), path)
 
 
@@ -159,6 +171,27 @@ def _no_variant_message(folder: Path) -> str:
             "processor")
 
 
+def _keep_to_usable(lib: ctypes.CDLL, reg: int, variant: CpuVariant) -> CpuVariant:
+    """Swap llama.cpp's pick for a lower variant when it needs what the OS does not give."""
+    flags = cpu_variants.usable_flags()
+    if flags is None or variant.path is None or variant.name in ("built in", "unknown"):
+        return variant
+    needs = cpu_variants.required(cpu_variants.score_of(variant.path))
+    if needs <= flags:
+        return variant
+    best = cpu_variants.best_variant(_variant_files(lib_dir()), flags)
+    if best is None:
+        raise EngineError(f"{_no_variant_message(lib_dir())} with the instruction sets "
+                          f"this system lets programs use")
+    lib.ggml_backend_unload(reg)
+    reg = lib.ggml_backend_load(os.fsencode(best))
+    if not reg:
+        raise EngineError(f"llama.cpp could not load {best}")
+    log.info("llama.cpp picked the %s variant, which needs %s that this system does not "
+             "offer; using %s", variant.name, ", ".join(sorted(needs - flags)), best.name)
+    return _describe_loaded(lib, reg)
+
+
 def ensure_loaded() -> CpuVariant:
     """Load llama.cpp's backends for this machine once; the CPU variant in use."""
     global _variant
@@ -170,7 +203,7 @@ def ensure_loaded() -> CpuVariant:
             reg = lib.ggml_backend_reg_by_name(b"CPU")
             if not reg:
                 raise EngineError(_no_variant_message(lib_dir()))
-            _variant = _describe_loaded(lib, reg)
+            _variant = _keep_to_usable(lib, reg, _describe_loaded(lib, reg))
         return _variant
 
 

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from writer_app.errors import WriterError
+
 _NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found\s*$", re.MULTILINE)
 
 
@@ -41,16 +43,41 @@ def missing_libraries(library: Path) -> list[str]:
     ldd = shutil.which("ldd")
     if ldd is None or not library.exists():
         return []
-    out = subprocess.run([ldd, str(library)], capture_output=True, text=True,
-                         timeout=30).stdout
+    try:
+        out = subprocess.run([ldd, str(library)], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
     return sorted(set(_NOT_FOUND.findall(out)))
+
+
+# Where Debian's name does not follow from the library's.
+_PACKAGES = {"libglib-2.0": "libglib2.0-0", "libgobject-2.0": "libglib2.0-0",
+             "libgthread-2.0": "libglib2.0-0", "libgio-2.0": "libglib2.0-0"}
 
 
 def debian_package(soname: str) -> str:
     """Debian's package name for a library: libxcb-icccm.so.4 -> libxcb-icccm4."""
     name, _, version = soname.partition(".so.")
+    if name in _PACKAGES:
+        return _PACKAGES[name]
     major = version.split(".")[0]
-    return f"{name}{'-' if name[-1:].isdigit() else ''}{major}"
+    return f"{name}{'-' if name[-1:].isdigit() else ''}{major}".lower()
+
+
+def qt_gui_modules() -> None:
+    """Load QtGui and QtWidgets, or say in one line which library they could not find."""
+    try:
+        import PySide6.QtGui
+        import PySide6.QtWidgets  # noqa: F401
+    except ImportError as exc:
+        soname = re.search(r"(\S+\.so[.\d]*): cannot open shared object file", str(exc))
+        if soname is None:
+            raise WriterError(f"Qt could not load: {exc}") from exc
+        raise WriterError(f"the window needs {soname.group(1)}, which this system lacks; "
+                          f"install it (Debian, Ubuntu: sudo apt install "
+                          f"{debian_package(soname.group(1))}) or use the command line"
+                          ) from exc
 
 
 def display_problem(env: Mapping[str, str] | None = None,
@@ -61,7 +88,7 @@ def display_problem(env: Mapping[str, str] | None = None,
         return None
     missing = missing_libraries(plugin or xcb_plugin())
     if missing:
-        packages = " ".join(debian_package(m) for m in missing)
+        packages = " ".join(dict.fromkeys(debian_package(m) for m in missing))
         return (f"the window needs X libraries this system lacks ({', '.join(missing)}); "
                 f"install them (Debian, Ubuntu: sudo apt install {packages}) or use the "
                 "command line")

@@ -46,6 +46,8 @@ def run_self_test(prefs: settings.Settings, folders: list[Path]) -> int:
     if window.host.engine is None:
         return fail(f"no model: {window.model_label.text()}")
     print(f"self-test: {window.model_label.text()}")
+    device = window.host.engine.device
+    print(f"self-test: device {device.device}; {device.cpu or 'CPU code unknown'}")
     window.set_text(SAMPLE, None)
     window.editor.selectAll()
     window.suggest("rewrite")
