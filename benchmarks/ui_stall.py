@@ -99,19 +99,17 @@ def main() -> int:
     probe = Probe()
 
     # 1. A suggestion of about 500 tokens.
-    window.set_text("The lighthouse keeper climbed the stairs as the storm rolled in from "
-                    "the sea, and", None)
+    window.files.set_text("The lighthouse keeper climbed the stairs as the storm rolled in "
+                          "from the sea, and", None)
     window.editor.selectAll()
     probe.start()
     start = time.perf_counter()
-    window.suggest("continue")
-    pending = window.pending
-    assert pending is not None and pending.job is not None
-    wait(lambda: not pending.job.running, 600)  # type: ignore[union-attr]
+    window.suggesting.suggest("continue")
+    wait(lambda: not window.suggesting.running, 600)
     report("suggestion (~500 tokens)", probe.stop(), time.perf_counter() - start)
 
     # 2. Translating a document.
-    window.set_text("\n\n".join(f"## Part {i}\n\nThe harbour was busy in year {i}, and the "
+    window.files.set_text("\n\n".join(f"## Part {i}\n\nThe harbour was busy in year {i}, and the "
                                 f"cafe owners were happy.\n\n- Ships came.\n- Cranes worked."
                                 for i in range(8)), None)
     probe.start()
@@ -125,8 +123,8 @@ def main() -> int:
         pdf = hundred_page_pdf(Path(tmp))
         probe.start()
         start = time.perf_counter()
-        window.drop_files([pdf])
-        wait(lambda: bool(window.summary.results) or not window.summary.busy, 3600)
+        window.drops.drop_files([pdf])
+        wait(lambda: not window.summary.busy, 3600)
         report("summarizing a 100-page PDF", probe.stop(), time.perf_counter() - start)
     window.editor.document().setModified(False)
     window.close()

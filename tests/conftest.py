@@ -64,11 +64,20 @@ def window(qtbot):
 
     w = MainWindow(Settings(), paths.model_search_dirs())
     w.show()
-    qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
+    qtbot.waitUntil(lambda: w.host.engine is not None and not w.host.loading, timeout=60000)
     yield w
     w.editor.document().setModified(False)
     w.close()
     w.deleteLater()
+
+
+@pytest.fixture
+def summaries(window) -> list:
+    """(source, SummaryResult) of each summary the window's pane finishes, in order."""
+    done: list = []
+    window.summary.sig_summary_done.connect(lambda source, result: done.append((source,
+                                                                                result)))
+    return done
 
 
 # Files the web server offers under /models/NAME (and /cut/NAME, which stops halfway).

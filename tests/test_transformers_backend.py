@@ -195,7 +195,7 @@ def test_the_window_can_run_the_gguf_on_transformers(qtbot):
     try:
         qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
         assert w.host.engine.backend.name == "llama.cpp"
-        w._toggle_transformers(True)
+        w.models.use_transformers(True)
         qtbot.waitUntil(lambda: not w.host.loading, timeout=120000)
         assert w.host.engine.backend.name == "transformers"
         assert "fp32" in w.device_label.toolTip()

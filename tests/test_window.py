@@ -21,7 +21,7 @@ SAMPLE = "Teh harbour was very busy this yeer, and the cafe owners was happy abo
 
 
 def wait_for_suggestion(qtbot, w):
-    qtbot.waitUntil(lambda: not w.pending.job.running, timeout=120000)
+    qtbot.waitUntil(lambda: not w.suggesting.pending.job.running, timeout=120000)
 
 
 def test_window_shows_the_model_and_device(window):
@@ -35,39 +35,39 @@ def test_window_shows_the_model_and_device(window):
 
 
 def test_suggestion_streams_and_accept_is_one_undo_step(qtbot, window):
-    window.set_text(SAMPLE, None)
+    window.files.set_text(SAMPLE, None)
     window.editor.selectAll()
-    window.suggest("rewrite")
+    window.suggesting.suggest("rewrite")
     assert window.suggestions.stop_button.isEnabled()
     wait_for_suggestion(qtbot, window)
-    suggestion = window.pending.result.text
+    suggestion = window.suggesting.pending.result.text
     assert suggestion and suggestion != SAMPLE
     assert window.suggestions.accept_button.isEnabled()
     assert "line-through" in window.suggestions.view.toHtml()  # the diff is shown
-    assert window.accept_suggestion()
+    assert window.suggesting.accept()
     assert window.editor.toPlainText() == suggestion
     window.editor.undo()
     assert window.editor.toPlainText() == SAMPLE
 
 
 def test_no_selection_works_on_the_current_paragraph(qtbot, window):
-    window.set_text("First paragraph stays.\nTeh second one was writen badly.\nThird stays.",
+    window.files.set_text("First paragraph stays.\nTeh second one was writen badly.\nThird stays.",
                     None)
     cursor = window.editor.textCursor()
     cursor.setPosition(len("First paragraph stays.\n") + 3)
     window.editor.setTextCursor(cursor)
-    window.suggest("proofread")
+    window.suggesting.suggest("proofread")
     wait_for_suggestion(qtbot, window)
-    assert window.pending.original == "Teh second one was writen badly."
-    window.accept_suggestion()
+    assert window.suggesting.pending.original == "Teh second one was writen badly."
+    window.suggesting.accept()
     lines = window.editor.toPlainText().split("\n")
     assert lines[0] == "First paragraph stays." and lines[2] == "Third stays."
 
 
 def test_the_editor_stays_usable_and_a_changed_original_is_not_overwritten(qtbot, window):
-    window.set_text(SAMPLE, None)
+    window.files.set_text(SAMPLE, None)
     window.editor.selectAll()
-    window.suggest("longer")
+    window.suggesting.suggest("longer")
     # Typing while the model works: the original text changes under the suggestion.
     cursor = window.editor.textCursor()
     cursor.setPosition(0)
@@ -76,36 +76,37 @@ def test_the_editor_stays_usable_and_a_changed_original_is_not_overwritten(qtbot
     wait_for_suggestion(qtbot, window)
     before = window.editor.toPlainText()
     assert before == "Note: " + SAMPLE
-    assert not window.accept_suggestion()
+    assert not window.suggesting.accept()
     assert window.editor.toPlainText() == before
     assert "changed while the suggestion was written" in window.suggestions.status.text()
 
 
 def test_stop_reject_and_regenerate(qtbot, window):
-    window.set_text(SAMPLE * 6, None)
+    window.files.set_text(SAMPLE * 6, None)
     window.editor.selectAll()
-    window.suggest("longer")
+    window.suggesting.suggest("longer")
     qtbot.waitUntil(lambda: window.suggestions.view.toPlainText() != "", timeout=30000)
-    window.stop_suggestion()
+    window.suggesting.stop()
     wait_for_suggestion(qtbot, window)
     assert window.suggestions.status.text() == "Stopped."
     assert window.editor.toPlainText() == SAMPLE * 6
     window.editor.selectAll()
-    window.suggest("formal")
+    window.suggesting.suggest("formal")
     wait_for_suggestion(qtbot, window)
-    window.regenerate()
+    window.suggesting.regenerate()
     wait_for_suggestion(qtbot, window)
-    assert window.pending.result is not None
-    window.reject_suggestion()
-    assert window.pending is None and window.editor.toPlainText() == SAMPLE * 6
+    assert window.suggesting.pending.result is not None
+    window.suggesting.reject()
+    assert window.suggesting.pending is None and window.editor.toPlainText() == SAMPLE * 6
 
 
 def test_title_marks_unsaved_changes_and_save_is_atomic(qtbot, window, tmp_path):
     path = tmp_path / "draft.md"
-    window.set_text("# Draft\n", None)
+    window.files.set_text("# Draft\n", None)
     qtbot.keyClicks(window.editor, "More words")
     assert window.isWindowModified() and window.windowTitle().startswith("Untitled[*]")
-    assert window.save_to(path)
+    with qtbot.waitSignal(window.files.sig_saved, timeout=10000):
+        window.files.save_to(path)
     assert path.read_text() == window.editor.toPlainText()
     assert not window.isWindowModified()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.md"]
@@ -123,10 +124,11 @@ def test_closing_with_unsaved_changes_asks(qtbot, window):
 def test_open_and_import(qtbot, window, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("Some notes.", encoding="utf-8")
-    assert window.open_path(path)
-    assert window.editor.toPlainText() == "Some notes." and window.path == path
+    with qtbot.waitSignal(window.files.sig_opened, timeout=10000):
+        window.files.open_path(path)
+    assert window.editor.toPlainText() == "Some notes." and window.files.path == path
     fixture = Path(__file__).parent / "fixtures" / "harbour-libreoffice.docx"
-    window.import_path(fixture)
+    window.files.import_path(fixture)
     qtbot.waitUntil(lambda: window.editor.toPlainText().startswith("# Harbour Report"),
                     timeout=10000)
 
@@ -135,7 +137,7 @@ def test_a_failed_model_load_keeps_the_previous_model(qtbot, window, tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_text("not a model")
     answer_next_dialog(QMessageBox.StandardButton.Ok)
-    window.load_model(str(bad))
+    window.models.load_model(str(bad))
     qtbot.waitUntil(lambda: not window.host.loading, timeout=10000)
     assert "bad.gguf: is not a GGUF model file" in window.model_label.toolTip()
     assert default_model.FILE_NAME in window.model_label.text()
@@ -149,7 +151,7 @@ def test_autosave_is_offered_back_after_a_crash(tmp_path, writer_home):
     code = ("import sys; from PySide6.QtWidgets import QApplication; "
             "from writer_app import settings, paths; "
             "from writer_app.ui.main_window import MainWindow; "
-            "import writer_app.ui.main_window as mw; mw.AUTOSAVE_MS = 200; "
+            "import writer_app.ui.files as f; f.AUTOSAVE_MS = 200; "
             "app = QApplication(sys.argv); "
             "w = MainWindow(settings.load(), paths.model_search_dirs(), load_model=False); "
             "w.show(); w.editor.insertPlainText('Words I must not lose.'); "
@@ -179,6 +181,7 @@ def test_recovery_is_restored_in_the_window(qtbot):
 def test_window_says_when_no_model_is_found(qtbot, tmp_path):
     w = MainWindow(Settings(), [tmp_path])
     qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: not w.host.loading, timeout=10000)
     assert w.model_label.text().startswith("No model: no model found")
 
 
@@ -194,7 +197,7 @@ def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_p
 
     tiny = tmp_path / "tiny.gguf"
     write_tiny_gguf(tiny)  # a valid GGUF header that llama.cpp cannot load
-    window.load_model(str(tiny))
+    window.models.load_model(str(tiny))
     assert window.model_label.text() == "Loading tiny.gguf…"
     assert window.busy.isVisible()
     answer_next_dialog(QMessageBox.StandardButton.Ok)
@@ -205,9 +208,9 @@ def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_p
 
 
 def test_status_bar_shows_tokens_per_second_while_generating(qtbot, window):
-    window.set_text("The lighthouse keeper climbed the stairs as the storm came, and", None)
+    window.files.set_text("The lighthouse keeper climbed the stairs as the storm came, and", None)
     window.editor.selectAll()
-    window.suggest("continue")
+    window.suggesting.suggest("continue")
     qtbot.waitUntil(lambda: window.speed_label.text().endswith("tokens/s"), timeout=60000)
     assert float(window.speed_label.text().split()[0]) > 0
     wait_for_suggestion(qtbot, window)
@@ -217,8 +220,10 @@ def test_status_bar_shows_tokens_per_second_while_generating(qtbot, window):
 def test_recent_files_menu(qtbot, window, tmp_path):
     for name in ("a.md", "b.md"):
         (tmp_path / name).write_text(name)
-        window.open_path(tmp_path / name)
+        with qtbot.waitSignal(window.files.sig_opened, timeout=10000):
+            window.files.open_path(tmp_path / name)
     entries = [a.text() for a in window.recent_menu.actions()]
     assert entries[:2] == [str(tmp_path / "b.md"), str(tmp_path / "a.md")]
-    window.recent_menu.actions()[1].trigger()
-    assert window.editor.toPlainText() == "a.md" and window.path == tmp_path / "a.md"
+    with qtbot.waitSignal(window.files.sig_opened, timeout=10000):
+        window.recent_menu.actions()[1].trigger()
+    assert window.editor.toPlainText() == "a.md" and window.files.path == tmp_path / "a.md"

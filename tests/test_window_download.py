@@ -11,8 +11,8 @@ NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def test_download_a_model_and_use_it(qtbot, window, web_server):
-    window.open_download_dialog()
-    dialog = window.download_dialog
+    window.models.open_download_dialog()
+    dialog = window.models.download_dialog
     assert dialog.isVisible()
     assert dialog.where.text() == f"Saved in {paths.user_models_dir()}"
     dialog.link.setText(web_server + "models/" + NAME)
@@ -28,8 +28,8 @@ def test_download_a_model_and_use_it(qtbot, window, web_server):
 
 
 def test_a_bad_link_says_why_and_keeps_nothing(qtbot, window, web_server):
-    window.open_download_dialog()
-    dialog = window.download_dialog
+    window.models.open_download_dialog()
+    dialog = window.models.download_dialog
     dialog.link.setText(web_server + "login/model.gguf")
     dialog.download_button.click()
     qtbot.waitUntil(lambda: not dialog.running, timeout=30000)

@@ -23,7 +23,7 @@ def window(qtbot):
 
 
 def test_find_and_replace_all_is_one_undo_step(qtbot, window):
-    window.set_text("The cat and the Cat and the dog.", None)
+    window.files.set_text("The cat and the Cat and the dog.", None)
     window.show_find()
     assert window.find_bar.isVisible()
     window.find_bar.find_text.setText("cat")
@@ -39,7 +39,7 @@ def test_find_and_replace_all_is_one_undo_step(qtbot, window):
 
 
 def test_find_wraps_and_says_when_nothing_is_found(qtbot, window):
-    window.set_text("alpha beta alpha", None)
+    window.files.set_text("alpha beta alpha", None)
     window.find_bar.find_text.setText("alpha")
     assert window.find_bar.find_next() and window.find_bar.find_next()
     assert window.find_bar.find_next()  # wrapped to the first one
@@ -57,8 +57,8 @@ def test_settings_dialog_saves_and_applies(qtbot, window):
                                             "instruction": "Rewrite as a haiku."}]))
     dialog.accept()
     window.apply_settings(dialog.result_settings)
-    saved = settings.load()
-    assert saved.temperature == 0.3 and saved.context_length_cap == 4096
+    qtbot.waitUntil(lambda: settings.load().temperature == 0.3, timeout=5000)  # saved off
+    assert settings.load().context_length_cap == 4096                         # the GUI thread
     assert window.prefs.sampling().temperature == 0.3
     assert "As a haiku" in [window.suggestions.action_box.itemText(i)
                             for i in range(window.suggestions.action_box.count())]
@@ -76,7 +76,8 @@ def test_settings_dialog_refuses_bad_custom_actions(qtbot, window):
 
 
 def test_model_menu_lists_models_with_metadata(qtbot, window):
-    window._fill_model_menu()
+    qtbot.waitUntil(lambda: bool(window.models.found), timeout=10000)  # read off the GUI thread
+    window.model_menu.aboutToShow.emit()
     labels = [a.text() for a in window.model_menu.actions()]
     entry = next(t for t in labels if t.startswith(default_model.FILE_NAME))
     assert "Q4_1" in entry and "context 8192" in entry and "135" in entry
@@ -100,5 +101,5 @@ def test_the_layout_is_remembered(qtbot):
 def test_word_count_follows_the_text(qtbot, window):
     qtbot.keyClicks(window.editor, "three short words")
     qtbot.waitUntil(lambda: window.words_label.text() == "3 words", timeout=2000)
-    window.set_text("", None)
+    window.files.set_text("", None)
     qtbot.waitUntil(lambda: window.words_label.text() == "0 words", timeout=2000)

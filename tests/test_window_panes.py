@@ -11,7 +11,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def test_translate_the_document_then_replace_in_one_undo_step(qtbot, window):
     original = "# Harbour\n\nThe harbour was busy this year.\n\n- More ships came."
-    window.set_text(original, None)
+    window.files.set_text(original, None)
     pane = window.translation
     pane.target.setCurrentIndex(pane.target.findData("de"))
     pane.start(whole=True)
@@ -28,7 +28,7 @@ def test_translate_the_document_then_replace_in_one_undo_step(qtbot, window):
 
 
 def test_translate_a_selection_and_insert_it(qtbot, window):
-    window.set_text("The cat sleeps.\nThe dog barks loudly at night.", None)
+    window.files.set_text("The cat sleeps.\nThe dog barks loudly at night.", None)
     cursor = window.editor.textCursor()
     cursor.setPosition(16)
     cursor.setPosition(len(window.editor.toPlainText()), cursor.MoveMode.KeepAnchor)
@@ -45,7 +45,7 @@ def test_translate_a_selection_and_insert_it(qtbot, window):
 
 
 def test_stop_a_translation(qtbot, window):
-    window.set_text("\n\n".join(f"Paragraph {i} about ships." for i in range(30)), None)
+    window.files.set_text("\n\n".join(f"Paragraph {i} about ships." for i in range(30)), None)
     pane = window.translation
     pane.start(whole=True)
     qtbot.waitUntil(lambda: "block 2 of" in pane.status.text(), timeout=60000)
@@ -54,21 +54,21 @@ def test_stop_a_translation(qtbot, window):
     assert pane.status.text() == "Stopped."
 
 
-def test_drop_documents_to_summarize_them_in_turn(qtbot, window):
+def test_drop_documents_to_summarize_them_in_turn(qtbot, window, summaries):
     seen = []
-    window.drop_files([FIXTURES / "harbour-libreoffice.docx", FIXTURES / "harbour.html"])
+    window.drops.drop_files([FIXTURES / "harbour-libreoffice.docx", FIXTURES / "harbour.html"])
     assert window.summary_dock.isVisible()
 
     def record():
         seen.append(window.summary.progress.text())
-        return len(window.summary.results) == 2 and not window.summary.busy
+        return len(summaries) == 2 and not window.summary.busy
 
     qtbot.waitUntil(record, timeout=240000)
-    names = [p.name for p, _ in window.summary.results]
+    names = [p.name for p, _ in summaries]
     assert names == ["harbour-libreoffice.docx", "harbour.html"]
     assert window.summary.output.toPlainText().strip()
     assert any("of 1" in s for s in seen)
-    window.set_text("Notes:", None)
+    window.files.set_text("Notes:", None)
     window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
     window.summary.insert_button.click()
     assert window.editor.toPlainText() == (
@@ -78,8 +78,8 @@ def test_drop_documents_to_summarize_them_in_turn(qtbot, window):
 def test_a_broken_drop_shows_the_loaders_message_and_changes_nothing(qtbot, window, tmp_path):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
-    window.set_text("My text.", None)
-    window.drop_files([bad])
+    window.files.set_text("My text.", None)
+    window.drops.drop_files([bad])
     qtbot.waitUntil(lambda: not window.summary.busy, timeout=30000)
     assert str(bad) in window.summary.progress.text()
     assert "PDF" in window.summary.progress.text()
@@ -88,10 +88,10 @@ def test_a_broken_drop_shows_the_loaders_message_and_changes_nothing(qtbot, wind
 
 def test_dropping_a_model_offers_to_add_it(qtbot, window, default_model_path):
     answer_next_dialog(QMessageBox.StandardButton.No)
-    window.drop_files([default_model_path])
+    window.drops.drop_files([default_model_path])
     assert not window.host.loading
     answer_next_dialog(QMessageBox.StandardButton.Yes)
-    window.drop_files([default_model_path])
+    window.drops.drop_files([default_model_path])
     assert window.host.loading
     qtbot.waitUntil(lambda: not window.host.loading, timeout=60000)
     assert window.host.engine.info.path == default_model_path

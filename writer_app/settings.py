@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from writer_app import filecheck, paths
-from writer_app.engine.types import SamplingOptions
+from writer_app.engine.types import EngineConfig, SamplingOptions
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -49,6 +49,11 @@ class Settings:
     repeat_penalty: float = SamplingOptions.repeat_penalty
     max_tokens: int = SamplingOptions.max_tokens
     seed: int = SamplingOptions.seed
+
+    def engine_config(self) -> EngineConfig:
+        """How to load a model, from these settings."""
+        return EngineConfig(self.context_length_cap, self.threads, self.gpu_offload,
+                            self.backend, self.device)
 
     def sampling(self, **overrides: Any) -> SamplingOptions:
         """The sampling options these settings give, with `overrides` that are not None."""

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.engine.model_download import download_model
 from writer_app.engine.model_info import ModelInfo
-from writer_app.ui.jobs import Job, JobContext, JobRunner
+from writer_app.ui import operations
+from writer_app.ui.jobs import Job, JobRunner
 
 HINT = ("Paste the link of a GGUF model file, for example from huggingface.co (the file's "
         "own link, ending in .gguf). A larger model, such as 1 to 3 billion parameters in "
@@ -39,7 +39,7 @@ class DownloadDialog(QDialog):
         self.setWindowTitle("Download a model")
         self.runner = runner
         self.folder = folder
-        self.job: Job | None = None
+        self.job: Job[tuple[Path, ModelInfo]] | None = None
         self._started = 0.0
 
         hint = QLabel(HINT, self)
@@ -92,21 +92,10 @@ class DownloadDialog(QDialog):
         self.bar.setRange(0, 0)  # busy until the size is known
         self.status.setText("Connecting…")
         self._started = time.monotonic()
-        folder = self.folder
-
-        def work(ctx: JobContext) -> tuple[Path, ModelInfo]:
-            last = [0.0]
-
-            def progress(done: int, total: int | None) -> None:
-                now = time.monotonic()  # ten updates a second are plenty for a progress bar
-                if now - last[0] >= 0.1 or done == total:
-                    last[0] = now
-                    ctx.progress((done, total))
-
-            return download_model(url, folder, progress, lambda: ctx.cancel.cancelled)
-
-        self.job = self.runner.run(work, on_done=self._done, on_failed=self._failed,
-                                   on_cancelled=self._stopped, on_progress=self._progress)
+        self.job = operations.download_model(
+            self.runner, url, self.folder, operations.Callbacks(
+                done=self._done, failed=self._failed, cancelled=self._stopped,
+                progress=self._progress))
 
     def _progress(self, payload: tuple[int, int | None]) -> None:
         done, total = payload

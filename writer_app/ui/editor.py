@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from writer_app.net import is_web_address
+
+
+def selected_text(cursor: QTextCursor) -> str:
+    """The selection as plain text: Qt marks paragraph breaks in it with U+2029."""
+    return cursor.selectedText().replace("\u2029", "\n")
 
 
 def dropped_sources(mime: QMimeData) -> list[str]:
@@ -35,6 +40,60 @@ class Editor(QPlainTextEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+
+    def target(self) -> tuple[int, int, str]:
+        """The selection, or the paragraph (text block) the cursor is in: start, end, text."""
+        cursor = self.textCursor()
+        if not cursor.hasSelection():
+            block = cursor.block()
+            cursor.setPosition(block.position())
+            cursor.setPosition(block.position() + block.length() - 1,
+                               QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selectionStart(), cursor.selectionEnd(), selected_text(cursor)
+
+    def selection_or_all(self) -> tuple[str, tuple[int, int] | None]:
+        """The selected text and its span, or the whole text and None."""
+        cursor = self.textCursor()
+        if cursor.hasSelection():
+            return selected_text(cursor), (cursor.selectionStart(), cursor.selectionEnd())
+        return self.toPlainText(), None
+
+    def text_between(self, start: int, end: int) -> str:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        return selected_text(cursor)
+
+    def replace(self, span: tuple[int, int] | None, text: str) -> None:
+        """Put `text` over the span (the whole text when None), as one undo step."""
+        cursor = QTextCursor(self.document())
+        if span is None:
+            cursor.select(QTextCursor.SelectionType.Document)
+        else:
+            cursor.setPosition(span[0])
+            cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+        cursor.beginEditBlock()
+        cursor.insertText(text)
+        cursor.endEditBlock()
+
+    def append_after(self, end: int, text: str) -> None:
+        """Put `text` right after position `end`, spaced from it, as one undo step."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(end)
+        cursor.beginEditBlock()
+        cursor.insertText(text if text[:1].isspace() else " " + text)
+        cursor.endEditBlock()
+
+    def insert_block(self, text: str) -> None:
+        """Put `text` as its own paragraph after the selection (or at the cursor)."""
+        cursor = self.textCursor()
+        cursor.setPosition(cursor.selectionEnd())
+        at_end = cursor.atEnd()
+        cursor.beginEditBlock()
+        cursor.insertText(("\n\n" if cursor.position() > 0 else "") + text
+                          + ("" if at_end else "\n\n"))
+        cursor.endEditBlock()
+        self.setTextCursor(cursor)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_sources(event.mimeData()):

@@ -1,8 +1,9 @@
 """Background jobs: an inference lane of one thread and a pool for I/O (DESIGN.md).
 
-A job is a plain function that takes a JobContext; it never touches a widget. Its
-signals object is created on the GUI thread, so the callbacks run there. Streamed text
-is gathered in a buffer and handed to the GUI about 30 times a second, not per token.
+A job is a typed function of a JobContext that never touches a widget (compare Anki's
+`QueryOp(...).run_in_background()`). Its signals live on the GUI thread, so its callbacks
+run there. Streamed text is gathered in a buffer and handed to the GUI about 30 times a
+second, not per token.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
@@ -20,32 +20,36 @@ from writer_app.errors import WriterError
 
 log = logging.getLogger(__name__)
 FLUSH_MS = 33
+# "inference": the one thread that may use the model; "io": files, documents, downloads.
+Lane = Literal["inference", "io"]
+T = TypeVar("T")
 
 
-class JobSignals(QObject):
+class _JobSignals(QObject):
     sig_progress = Signal(object)
     sig_done = Signal(object)
     sig_failed = Signal(str)
     sig_cancelled = Signal()
 
 
-@dataclass
 class JobContext:
     """What a job function may use: its cancel token, progress and streamed text."""
 
-    cancel: CancelToken
-    _signals: JobSignals
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _pending: list[str] = field(default_factory=list)
+    def __init__(self, cancel: CancelToken, progress: Callable[[object], None]) -> None:
+        self.cancel = cancel
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
 
     def progress(self, payload: object) -> None:
-        self._signals.sig_progress.emit(payload)
+        self._progress(payload)
 
     def text(self, piece: str) -> None:
         with self._lock:
             self._pending.append(piece)
 
     def take_text(self) -> str:
+        """The text streamed since the last call (the GUI side calls this)."""
         with self._lock:
             text = "".join(self._pending)
             self._pending.clear()
@@ -53,45 +57,44 @@ class JobContext:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[JobContext], object], ctx: JobContext) -> None:
+    def __init__(self, fn: Callable[[JobContext], object], ctx: JobContext,
+                 signals: _JobSignals) -> None:
         super().__init__()
         self.fn = fn
         self.ctx = ctx
+        self.signals = signals
 
     def run(self) -> None:
-        signals = self.ctx._signals
         try:
             result = self.fn(self.ctx)
         except WriterError as exc:
             # A job that stops by raising once cancelled (a download) was cancelled, not failed.
             if self.ctx.cancel.cancelled:
-                signals.sig_cancelled.emit()
+                self.signals.sig_cancelled.emit()
             else:
-                signals.sig_failed.emit(str(exc))
+                self.signals.sig_failed.emit(str(exc))
             return
         except Exception as exc:  # a bug must reach the user as a message, not kill the app
             log.exception("background job failed")
-            signals.sig_failed.emit(f"unexpected error: {type(exc).__name__}: {exc}")
+            self.signals.sig_failed.emit(f"unexpected error: {type(exc).__name__}: {exc}")
             return
         if self.ctx.cancel.cancelled:
-            signals.sig_cancelled.emit()
+            self.signals.sig_cancelled.emit()
         else:
-            signals.sig_done.emit(result)
+            self.signals.sig_done.emit(result)
 
 
-class Job(QObject):
-    """A running job, as the GUI sees it."""
+class Job(Generic[T]):
+    """A job as the GUI sees it: running or not, and a way to stop it."""
 
-    sig_finished = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, lane: Lane, parent: QObject) -> None:
+        self.lane = lane
         self.cancel_token = CancelToken()
-        self.signals = JobSignals(self)
-        self.context = JobContext(self.cancel_token, self.signals)
+        self.signals = _JobSignals(parent)
+        self.context = JobContext(self.cancel_token, self.signals.sig_progress.emit)
         self.running = True
-        self._timer = QTimer(self)
-        self._timer.setInterval(FLUSH_MS)
+        self.flush_timer = QTimer(self.signals)
+        self.flush_timer.setInterval(FLUSH_MS)
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
@@ -104,20 +107,20 @@ class JobRunner(QObject):
         self.inference.setMaxThreadCount(1)  # one lane: a model is used by one thread
         self.io = QThreadPool(self)
         self.io.setMaxThreadCount(4)
-        self.jobs: list[Job] = []
+        self.jobs: list[Job[Any]] = []
 
     def run(
         self,
-        fn: Callable[[JobContext], Any],
+        fn: Callable[[JobContext], T],
         *,
-        lane: str = "io",
-        on_done: Callable[[Any], None] | None = None,
+        lane: Lane = "io",
+        on_done: Callable[[T], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
-        on_progress: Callable[[Any], None] | None = None,
+        on_progress: Callable[[object], None] | None = None,
         on_text: Callable[[str], None] | None = None,
-    ) -> Job:
-        job = Job(self)
+    ) -> Job[T]:
+        job: Job[T] = Job(lane, self)
         self.jobs.append(job)
 
         def flush() -> None:
@@ -127,17 +130,13 @@ class JobRunner(QObject):
 
         def finish() -> None:
             flush()  # the last pieces arrive before the end is announced
-            job._timer.stop()
+            job.flush_timer.stop()
             job.running = False
             if job in self.jobs:
                 self.jobs.remove(job)
-            job.sig_finished.emit()
+            job.signals.deleteLater()
 
-        job._timer.timeout.connect(flush)
-        if on_progress is not None:
-            job.signals.sig_progress.connect(on_progress)
-
-        def done(result: object) -> None:
+        def done(result: T) -> None:
             finish()
             if on_done is not None:
                 on_done(result)
@@ -152,18 +151,26 @@ class JobRunner(QObject):
             if on_cancelled is not None:
                 on_cancelled()
 
+        job.flush_timer.timeout.connect(flush)
+        if on_progress is not None:
+            job.signals.sig_progress.connect(on_progress)
         job.signals.sig_done.connect(done)
         job.signals.sig_failed.connect(failed)
         job.signals.sig_cancelled.connect(cancelled)
-        job._timer.start()
+        job.flush_timer.start()
         pool = self.inference if lane == "inference" else self.io
-        pool.start(_Runnable(fn, job.context))
+        pool.start(_Runnable(fn, job.context, job.signals))
         return job
 
-    def cancel_all(self) -> None:
-        for job in list(self.jobs):
+    def cancel_all(self, lane: Lane | None = None) -> list[Job[Any]]:
+        """Cancel running jobs (of one lane, or all); the ones cancelled."""
+        stopped = [j for j in self.jobs if lane is None or j.lane == lane]
+        for job in stopped:
             job.cancel()
+        return stopped
 
-    def wait(self, msecs: int = 30000) -> bool:
-        """Wait for running jobs (at shutdown, after cancel_all)."""
-        return self.inference.waitForDone(msecs) and self.io.waitForDone(msecs)
+    def wait(self, msecs: int = 30000, lane: Lane | None = None) -> bool:
+        """Wait for running jobs (of one lane, or all)."""
+        pools = [self.inference, self.io] if lane is None else \
+            [self.inference if lane == "inference" else self.io]
+        return all(pool.waitForDone(msecs) for pool in pools)

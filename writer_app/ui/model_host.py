@@ -1,49 +1,74 @@
 """The loaded model, as the window sees it: loads in the background, keeps the previous
-model when a load fails, and says which model and device are in use."""
+model when a load fails, and says which model and device are in use.
+
+Everything that touches an engine runs on the inference lane, the swap included: the new
+engine replaces the old one there, and the old one is closed there, so the GUI thread
+never waits on an engine's lock, and a job queued during a load takes the new engine
+when it starts (jobs take the engine when they start, not when they are queued).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from writer_app.engine.engine import Engine
-from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import EngineConfig
+from writer_app.errors import WriterError
 from writer_app.ui.jobs import JobContext, JobRunner
 
 
 class ModelHost(QObject):
-    sig_loading = Signal(str)
-    sig_loaded = Signal(object)  # the Engine
-    sig_failed = Signal(str)
+    sig_loading = Signal(str)  # the model asked for (a file name): a load has started
+    sig_model_loaded = Signal(object)  # the Engine now in use
+    sig_load_failed = Signal(str)  # why; the previous model, if any, stays in use
 
     def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.engine: Engine | None = None
+        self._engine: Engine | None = None
         self.loading = False
 
-    def load(self, info: ModelInfo, config: EngineConfig) -> None:
-        """Load on the inference lane; the old engine is closed only once the new one works."""
+    @property
+    def engine(self) -> Engine | None:
+        """The engine in use now (read it on the GUI thread to show it, not to use it)."""
+        return self._engine
+
+    def take(self) -> Engine:
+        """The engine for a job that is starting on the inference lane."""
+        engine = self._engine
+        if engine is None:
+            raise WriterError("No model is loaded.")
+        return engine
+
+    def load(self, name_or_path: str | None, folders: list[Path],
+             config: EngineConfig) -> None:
+        """Find the model (a path, part of a name, or the default) and load it, on the
+        inference lane; the old engine is closed only once the new one works."""
         self.loading = True
-        self.sig_loading.emit(info.path.name)
+        self.sig_loading.emit(Path(name_or_path).name if name_or_path else "the default model")
+        folders = list(folders)
 
         def work(_ctx: JobContext) -> Engine:
-            return Engine.load(info, config)  # resolve() has read and checked the file
-
-        def done(engine: Engine) -> None:
-            old, self.engine = self.engine, engine
-            self.loading = False
+            engine = Engine.load_named(name_or_path, folders, config)
+            old, self._engine = self._engine, engine
             if old is not None:
-                old.close()
-            self.sig_loaded.emit(engine)
+                old.close()  # nothing else runs on this lane now, so nothing waits
+            return engine
 
-        def failed(message: str) -> None:
-            self.loading = False
-            self.sig_failed.emit(message)
+        self.runner.run(work, lane="inference", on_done=self._loaded, on_failed=self._failed)
 
-        self.runner.run(work, lane="inference", on_done=done, on_failed=failed)
+    def _loaded(self, engine: Engine) -> None:
+        self.loading = False
+        self.sig_model_loaded.emit(engine)
+
+    def _failed(self, message: str) -> None:
+        self.loading = False
+        self.sig_load_failed.emit(message)
 
     def close(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-            self.engine = None
+        """Close the engine after whatever runs on the inference lane now (cancel it first)."""
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            self.runner.run(lambda _ctx: engine.close(), lane="inference")

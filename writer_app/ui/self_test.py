@@ -41,25 +41,26 @@ def run_self_test(prefs: settings.Settings, folders: list[Path]) -> int:
         window.close()
         return 1
 
-    if not _wait(lambda: window.host.engine is not None or not window.host.loading, 120):
+    if not _wait(lambda: not window.host.loading, 120):
         return fail("the model did not load within 120 s")
     if window.host.engine is None:
         return fail(f"no model: {window.model_label.text()}")
     print(f"self-test: {window.model_label.text()}")
     device = window.host.engine.device
     print(f"self-test: device {device.device}; {device.cpu or 'CPU code unknown'}")
-    window.set_text(SAMPLE, None)
+    window.files.set_text(SAMPLE, None)
     window.editor.selectAll()
-    window.suggest("rewrite")
-    pending = window.pending
+    flow = window.suggesting
+    flow.suggest("rewrite")
+    pending = flow.pending
     if pending is None or pending.job is None:
         return fail(f"no suggestion started: {window.suggestions.status.text()}")
-    if not _wait(lambda: not pending.job.running, 300):  # type: ignore[union-attr]
+    if not _wait(lambda: not flow.running, 300):
         return fail("the suggestion did not finish within 300 s")
     if pending.result is None:
         return fail(f"the suggestion failed: {window.suggestions.status.text()}")
     print(f"self-test: suggestion: {pending.result.text!r}")
-    if not window.accept_suggestion():
+    if not flow.accept():
         return fail(f"accept failed: {window.suggestions.status.text()}")
     changed = window.editor.toPlainText()
     if changed == SAMPLE:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -22,14 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES, load_document
+from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES
 from writer_app.documents.model import Document
-from writer_app.documents.text import markdown_blocks
-from writer_app.documents.web import load_web_page
-from writer_app.engine.engine import Engine
 from writer_app.net import is_web_address
-from writer_app.tasks.summarize import SummaryResult, summarize
-from writer_app.ui.jobs import Job, JobContext, JobRunner
+from writer_app.tasks.summarize import SummaryResult
+from writer_app.ui import operations
+from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
 
 # What can be summarized: a file, a web address (downloaded when its turn comes), or text
@@ -47,24 +44,13 @@ def source_name(source: Source) -> str:
     return source
 
 
-def writers_text(text: str, title: str) -> Document:
-    """The editor's text as a document: Markdown, like everything Writer writes."""
-    return Document(title, "markdown", title, markdown_blocks(text))
-
-
-def _read_file(path: Path, _ctx: JobContext) -> Document:
-    return load_document(path)
-
-
-def _download(address: str, ctx: JobContext) -> Document:
-    return load_web_page(address, lambda: ctx.cancel.cancelled)
-
-
 class SummaryPane(QWidget):
     sig_insert = Signal(str)
-    sig_idle = Signal()
+    # A summary is done: what was summarized (a Path, a web address, or the writer's own
+    # text as a Document) and the SummaryResult.
+    sig_summary_done = Signal(object, object)
 
-    def __init__(self, runner: JobRunner, engine: Callable[[], Engine | None],
+    def __init__(self, runner: JobRunner, engine: operations.EngineSource,
                  own_text: Callable[[], tuple[str, str]], parent: QWidget | None = None
                  ) -> None:
         super().__init__(parent)
@@ -72,8 +58,7 @@ class SummaryPane(QWidget):
         self.engine = engine
         self.own_text = own_text  # () -> (text, what it is: "the selection" or the file name)
         self.queue: deque[Source] = deque()
-        self.job: Job | None = None
-        self.results: list[tuple[Source, SummaryResult]] = []
+        self.job: Job[Document] | Job[SummaryResult] | None = None
 
         self.length = QComboBox(self)
         for label, value in (("A paragraph", "medium"), ("One or two sentences", "short"),
@@ -138,7 +123,10 @@ class SummaryPane(QWidget):
         if not text.strip():
             self.progress.setText("There is no text to summarize yet.")
             return
-        self.add([writers_text(text, what)])
+        # Reading the text's Markdown structure takes a while for a long text: off the
+        # GUI thread.
+        operations.writers_text(self.runner, text, what, operations.Callbacks(
+            done=lambda doc: self.add([doc]), failed=self.progress.setText))
 
     def open_dialog(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Summarize documents", "",
@@ -157,7 +145,6 @@ class SummaryPane(QWidget):
     def _next(self) -> None:
         if not self.queue:
             self._set_running(False)
-            self.sig_idle.emit()
             return
         source = self.queue.popleft()
         waiting = f" ({len(self.queue)} more waiting)" if self.queue else ""
@@ -167,30 +154,17 @@ class SummaryPane(QWidget):
         if isinstance(source, Document):
             self._summarize(source, source)
             return
-        read: Callable[[JobContext], Document]
-        if isinstance(source, Path):
-            self.progress.setText("Reading the document…")
-            read = partial(_read_file, source)
-        else:
-            self.progress.setText("Downloading the page…")
-            read = partial(_download, source)
+        self.progress.setText("Reading the document…" if isinstance(source, Path)
+                              else "Downloading the page…")
         # Reading and downloading are I/O: the pool, not the inference lane.
-        self.job = self.runner.run(read, on_done=lambda doc: self._summarize(source, doc),
-                                   on_failed=self._failed, on_cancelled=self._stopped)
+        self.job = operations.read_document(self.runner, source, operations.Callbacks(
+            done=lambda doc: self._summarize(source, doc), failed=self._failed,
+            cancelled=self._stopped))
 
     def _summarize(self, source: Source, doc: Document) -> None:
-        engine = self.engine()
-        if engine is None:
-            self._failed("No model is loaded yet.")
-            return
         length = self.length.currentData()
         kind = "Your text" if isinstance(source, Document) else LABELS.get(doc.type, doc.type)
         self.progress.setText(f"{kind}, {doc.words} words: summarizing…")
-
-        def work(ctx: JobContext) -> SummaryResult:
-            return summarize(doc, engine, length, cancel=ctx.cancel,
-                             progress=lambda stage, i, n: ctx.progress((stage, i, n)),
-                             on_piece=ctx.text)
 
         def progress(p: tuple[str, int, int]) -> None:
             stage, i, n = p
@@ -199,16 +173,18 @@ class SummaryPane(QWidget):
             self.progress.setText(f"{doc.title}: {words} {i} of {n}")
 
         def done(result: SummaryResult) -> None:
-            self.results.append((source, result))
             self.output.setPlainText(result.summary)
             self.progress.setText(f"{doc.title}: summarized {result.parts} part"
                                   f"{'s' if result.parts != 1 else ''} in "
                                   f"{result.seconds:.0f} s")
+            self.sig_summary_done.emit(source, result)
             self._next()
 
-        self.job = self.runner.run(work, lane="inference", on_done=done, on_failed=self._failed,
-                                   on_cancelled=self._stopped, on_progress=progress,
-                                   on_text=lambda piece: append_text(self.output, piece))
+        self.job = operations.summarize(self.runner, self.engine, doc, length,
+                                        operations.Callbacks(
+                                            done=done, failed=self._failed,
+                                            cancelled=self._stopped, progress=progress,
+                                            text=lambda piece: append_text(self.output, piece)))
 
     def _failed(self, message: str) -> None:
         self.progress.setText(message)
@@ -220,7 +196,6 @@ class SummaryPane(QWidget):
             self._next()
             return
         self._set_running(False)
-        self.sig_idle.emit()
 
     def stop(self) -> None:
         self.queue.clear()

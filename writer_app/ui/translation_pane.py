@@ -16,27 +16,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.engine.engine import Engine
 from writer_app.errors import WriterError
-from writer_app.tasks.languages import COMMON, language
-from writer_app.tasks.translate import Translation, translate
-from writer_app.ui.jobs import Job, JobContext, JobRunner
+from writer_app.tasks.languages import COMMON, Language, language
+from writer_app.tasks.translate import Translation
+from writer_app.ui import operations
+from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
 
 
 class TranslationPane(QWidget):
     sig_insert = Signal(str)
     sig_replace = Signal(str)
+    sig_translation_done = Signal(object)  # the Translation, now in the pane
 
-    def __init__(self, runner: JobRunner, engine: Callable[[], Engine | None],
-                 text_to_translate: Callable[[bool], tuple[str, bool]],
+    def __init__(self, runner: JobRunner, engine: operations.EngineSource,
+                 text_to_translate: Callable[[bool], str],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.engine = engine
-        self.text_to_translate = text_to_translate
-        self.job: Job | None = None
+        self.text_to_translate = text_to_translate  # (whole document?) -> the text
+        self.job: Job[Translation] | None = None
         self.result: Translation | None = None
+        self._target: Language | None = None
 
         self.target = QComboBox(self)
         self.target.setEditable(True)  # a language not in the list can be typed
@@ -93,56 +95,45 @@ class TranslationPane(QWidget):
             else text
 
     def start(self, whole: bool) -> None:
-        engine = self.engine()
-        if engine is None:
-            self.status.setText("No model is loaded yet.")
-            return
         try:
             target = language(self.target_language())
         except WriterError as exc:
             self.status.setText(str(exc))
             return
-        text, whole = self.text_to_translate(whole)
+        text = self.text_to_translate(whole)
         if not text.strip():
             self.status.setText("There is no text to translate: select some, or translate "
                                 "the whole document.")
             return
-        self.whole = whole
+        self._target = target
         self.output.clear()
         self.result = None
         self.status.setText(f"Translating into {target.name}…")
         self._set_running(True, has_result=False)
+        self.job = operations.translate(self.runner, self.engine, text, target,
+                                        operations.Callbacks(
+                                            done=self._done, failed=self._ended,
+                                            cancelled=lambda: self._ended("Stopped."),
+                                            progress=self._progress,
+                                            text=lambda p: append_text(self.output, p)))
 
-        def work(ctx: JobContext) -> Translation:
-            def block(i: int, n: int) -> None:
-                ctx.progress((i, n))
-                if i > 1:
-                    ctx.text("\n")
+    def _progress(self, block: tuple[int, int]) -> None:
+        self.status.setText(f"Translating block {block[0]} of {block[1]}…")
 
-            return translate(engine, text, target, cancel=ctx.cancel, progress=block,
-                             on_piece=ctx.text)
+    def _done(self, result: Translation) -> None:
+        self.result = result
+        d = result.source
+        sure = "" if d.sure else " — unsure; the source may be another language"
+        self.source_label.setText(f"Source: {d.language.name} ({d.confidence:.0%}){sure}")
+        self.output.setPlainText(result.text)
+        name = self._target.name if self._target else "the target language"
+        self.status.setText(f"Translated {result.blocks} blocks into {name}.")
+        self._set_running(False, has_result=True)
+        self.sig_translation_done.emit(result)
 
-        def done(result: Translation) -> None:
-            self.result = result
-            d = result.source
-            sure = "" if d.sure else " — unsure; the source may be another language"
-            self.source_label.setText(f"Source: {d.language.name} ({d.confidence:.0%}){sure}")
-            self.output.setPlainText(result.text)
-            self.status.setText(f"Translated {result.blocks} blocks into {target.name}.")
-            self._set_running(False, has_result=True)
-
-        def failed(message: str) -> None:
-            self.status.setText(message)
-            self._set_running(False, has_result=False)
-
-        def cancelled() -> None:
-            self.status.setText("Stopped.")
-            self._set_running(False, has_result=False)
-
-        self.job = self.runner.run(
-            work, lane="inference", on_done=done, on_failed=failed, on_cancelled=cancelled,
-            on_progress=lambda p: self.status.setText(f"Translating block {p[0]} of {p[1]}…"),
-            on_text=lambda piece: append_text(self.output, piece))
+    def _ended(self, message: str) -> None:
+        self.status.setText(message)
+        self._set_running(False, has_result=False)
 
     def stop(self) -> None:
         if self.job is not None:

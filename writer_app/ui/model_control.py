@@ -1,0 +1,226 @@
+"""The model as the user handles it: the Model menu, the status bar's model and device,
+loading another model, adding a model file, and downloads.
+
+The menu lists what the last look through the model folders found; each look runs in
+the I/O pool (model headers are read there, and cached), when the window opens, when
+the menu opens and when a folder changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+)
+
+from writer_app import paths, settings
+from writer_app.engine.discovery import FoundModel
+from writer_app.engine.engine import Engine
+from writer_app.engine.model_info import ModelInfo
+from writer_app.ui import operations
+from writer_app.ui.download_dialog import DownloadDialog
+from writer_app.ui.jobs import JobRunner
+from writer_app.ui.model_host import ModelHost
+
+# Folder changes come in bursts (a download writes its .part file many times).
+RESCAN_DELAY_MS = 500
+
+
+def model_label(info: ModelInfo) -> str:
+    return (f"Model: {info.path.name} ({info.architecture}, {info.parameters_label}, "
+            f"{info.quantization}, context {info.context_length})")
+
+
+@dataclasses.dataclass
+class StatusWidgets:
+    model: QLabel
+    device: QLabel
+    busy: QProgressBar
+
+
+class ModelControl(QObject):
+    sig_models_found = Signal(object)  # list[FoundModel]: a look through the folders ended
+
+    def __init__(self, host: ModelHost, runner: JobRunner, folders: list[Path],
+                 prefs: Callable[[], settings.Settings],
+                 apply_settings: Callable[[settings.Settings], None], menu: QMenu,
+                 status: StatusWidgets, window: QMainWindow, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.runner = runner
+        self.folders = folders
+        self.prefs = prefs
+        self.apply_settings = apply_settings
+        self.menu = menu
+        self.status = status
+        self.window = window
+        self.found: list[FoundModel] = []
+        self._quiet = False  # a failure of the load at start-up goes to the status bar only
+        self.download_dialog: DownloadDialog | None = None
+        self._scanning = False
+        self.rescan_timer = QTimer(self)
+        self.rescan_timer.setSingleShot(True)
+        self.rescan_timer.setInterval(RESCAN_DELAY_MS)
+        self.rescan_timer.timeout.connect(self.rescan)
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(lambda _d: self.rescan_timer.start())
+        menu.aboutToShow.connect(self._menu_opening)
+        host.sig_loading.connect(self._loading)
+        host.sig_model_loaded.connect(self._loaded)
+        host.sig_load_failed.connect(self._load_failed)
+        self._watch_folders()
+        self.fill_menu()
+
+    # --- finding models ---------------------------------------------------------------
+    def _watch_folders(self) -> None:
+        wanted = [str(f) for f in self.folders if f.is_dir()]
+        known = set(self.watcher.directories())
+        missing = [f for f in wanted if f not in known]
+        if missing:
+            self.watcher.addPaths(missing)
+
+    def rescan(self) -> None:
+        if self._scanning:
+            self.rescan_timer.start()  # once this look ends
+            return
+        self._scanning = True
+        operations.find_models(self.runner, list(self.folders), operations.Callbacks(
+            done=self._found, failed=self._scan_failed))
+
+    def _found(self, found: list[FoundModel]) -> None:
+        self._scanning = False
+        self.found = found
+        self.fill_menu()
+        self.sig_models_found.emit(found)
+
+    def _scan_failed(self, message: str) -> None:
+        self._scanning = False
+        self.window.statusBar().showMessage(f"Looking for models failed: {message}", 5000)
+
+    def _menu_opening(self) -> None:
+        self.fill_menu()
+        self.rescan()  # the menu is refilled when this look finds something new
+
+    def fill_menu(self) -> None:
+        menu = self.menu
+        menu.clear()
+        current = self.host.engine.info.path if self.host.engine else None
+        if not self.found:
+            menu.addAction("Looking for models…" if self._scanning
+                           else "No models found yet").setEnabled(False)
+        for found in self.found:
+            if found.info is None:
+                menu.addAction(f"{found.path.name} — unusable: {found.error}").setEnabled(False)
+                continue
+            i = found.info
+            item = QAction(f"{found.path.name}  ({i.architecture}, {i.parameters_label}, "
+                           f"{i.quantization}, context {i.context_length}, "
+                           f"{i.file_size / 2**20:.0f} MiB)", menu)
+            item.triggered.connect(lambda _=False, p=found.path: self.load_model(str(p)))
+            item.setCheckable(True)
+            item.setChecked(found.path == current)
+            menu.addAction(item)
+        menu.addSeparator()
+        on_hf = QAction("Run GGUF models with transformers (full precision, GPU)", menu)
+        on_hf.setCheckable(True)
+        on_hf.setChecked(self.prefs().backend == "transformers")
+        on_hf.triggered.connect(self.use_transformers)
+        menu.addAction(on_hf)
+        add = QAction("Add model file…", menu)
+        add.triggered.connect(self.add_model_dialog)
+        menu.addAction(add)
+        download = QAction("Download a model…", menu)
+        download.triggered.connect(lambda: self.open_download_dialog())
+        menu.addAction(download)
+        menu.addAction(f"Your models folder: {paths.user_models_dir()}").setEnabled(False)
+
+    # --- loading ------------------------------------------------------------------------
+    def load_model(self, name_or_path: str | None, quiet: bool = False) -> None:
+        """Load a model the user picked (a failure is shown in a dialog), or the one the
+        settings name at start-up (`quiet`: a failure is shown in the status bar)."""
+        self._quiet = quiet
+        self.host.load(name_or_path, list(self.folders), self.prefs().engine_config())
+
+    def _loading(self, name: str) -> None:
+        self.status.model.setText(f"Loading {name}…")
+        self.status.busy.show()
+
+    def _loaded(self, engine: Engine) -> None:
+        self.status.busy.hide()
+        self.status.model.setText(model_label(engine.info))
+        self.status.model.setToolTip("")
+        self.status.device.setText(f"Device: {engine.device.device}")
+        self.status.device.setToolTip("\n".join(filter(None, [engine.device.cpu,
+                                                              engine.device.reason])))
+        self.fill_menu()
+
+    def _load_failed(self, message: str) -> None:
+        self.status.busy.hide()
+        current = self.host.engine
+        if current is not None:
+            self.status.model.setText(model_label(current.info))
+            self.status.model.setToolTip(f"The last load failed: {message}")
+            message += f"\n\nStill using {current.info.path.name}."
+        else:
+            self.status.model.setText(f"No model: {message}")
+        if not self._quiet:
+            QMessageBox.warning(self.window, "Model", message)
+
+    def use_transformers(self, checked: bool) -> None:
+        self.apply_settings(dataclasses.replace(
+            self.prefs(), backend="transformers" if checked else "auto"))
+
+    # --- adding models ------------------------------------------------------------------
+    def add_model_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self.window, "Add model", "",
+                                              "GGUF models (*.gguf)")
+        if name:
+            self.offer_model(Path(name))
+
+    def offer_model(self, path: Path) -> None:
+        answer = QMessageBox.question(
+            self.window, "Add model", f"Add {path.name} as a model and use it now? Its "
+            "folder is added to the folders searched for models.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        prefs = self.prefs()
+        folder = str(path.parent)
+        if folder not in prefs.extra_model_dirs and path.parent not in self.folders:
+            prefs.extra_model_dirs.append(folder)
+            operations.save_settings(self.runner, prefs, operations.Callbacks(
+                done=lambda _none: None,
+                failed=lambda m: self.window.statusBar().showMessage(
+                    f"Settings not saved: {m}", 5000)))
+            self.folders.append(path.parent)
+            self._watch_folders()
+        self.load_model(str(path))
+        self.rescan()
+
+    def open_download_dialog(self, link: str = "") -> None:
+        if self.download_dialog is None:
+            self.download_dialog = DownloadDialog(self.runner, paths.user_models_dir(),
+                                                  self.window)
+            self.download_dialog.sig_downloaded.connect(self._downloaded)
+        if link and not self.download_dialog.running:
+            self.download_dialog.link.setText(link)
+        self.download_dialog.show()
+        self.download_dialog.raise_()
+        self.download_dialog.activateWindow()
+        self.download_dialog.link.setFocus()
+
+    def _downloaded(self, path: str) -> None:
+        self.rescan()
+        answer = QMessageBox.question(self.window, "Model downloaded",
+                                      f"Use {Path(path).name} now?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.load_model(path)

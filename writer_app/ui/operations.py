@@ -1,0 +1,214 @@
+"""What the window does in the background, as typed operations (compare Anki's
+aqt/operations): each queues one job and returns it.
+
+The work never touches a widget; the callbacks a caller gives (`Callbacks`) run on the
+GUI thread. Operations that use the model run on the inference lane and take the engine
+when they start (`EngineSource`), so a model swap queued before them is complete by then.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from writer_app import settings
+from writer_app.documents.model import Document
+from writer_app.engine.discovery import FoundModel, discover
+from writer_app.engine.engine import Engine
+from writer_app.engine.model_info import ModelInfo
+from writer_app.engine.types import SamplingOptions
+from writer_app.tasks.actions import Action
+from writer_app.tasks.languages import Language
+from writer_app.tasks.rewrite import RewriteResult, run_action
+from writer_app.tasks.summarize import Length, SummaryResult
+from writer_app.tasks.translate import Translation
+from writer_app.ui import file_ops
+from writer_app.ui.jobs import Job, JobContext, JobRunner, Lane
+
+T = TypeVar("T")
+# Called on the inference lane when a job starts: the engine to use (raises when none).
+EngineSource = Callable[[], Engine]
+
+
+@dataclass(frozen=True)
+class Callbacks(Generic[T]):
+    """Where a job's outcome goes, on the GUI thread."""
+
+    done: Callable[[T], None]
+    failed: Callable[[str], None]
+    cancelled: Callable[[], None] | None = None
+    progress: Callable[[Any], None] | None = None
+    text: Callable[[str], None] | None = None
+
+
+def _run(runner: JobRunner, work: Callable[[JobContext], T], callbacks: Callbacks[T],
+         lane: Lane = "io") -> Job[T]:
+    return runner.run(work, lane=lane, on_done=callbacks.done, on_failed=callbacks.failed,
+                      on_cancelled=callbacks.cancelled, on_progress=callbacks.progress,
+                      on_text=callbacks.text)
+
+
+# --- the model -------------------------------------------------------------------------
+def suggest(runner: JobRunner, engine: EngineSource, action: Action, original: str,
+            instruction: str | None, options: SamplingOptions,
+            callbacks: Callbacks[RewriteResult]) -> Job[RewriteResult]:
+    """A writing action on `original`; progress reports tokens per second."""
+
+    def work(ctx: JobContext) -> RewriteResult:
+        started, count = time.perf_counter(), 0
+
+        def piece(text: str) -> None:
+            nonlocal count
+            count += 1
+            ctx.text(text)
+            if count % 8 == 0:
+                ctx.progress(count / (time.perf_counter() - started))
+
+        return run_action(engine(), action, original, instruction=instruction,
+                          options=options, cancel=ctx.cancel, on_piece=piece)
+
+    return _run(runner, work, callbacks, lane="inference")
+
+
+def translate(runner: JobRunner, engine: EngineSource, text: str, target: Language,
+              callbacks: Callbacks[Translation]) -> Job[Translation]:
+    """`text` into `target`, block by block; progress reports (block, blocks)."""
+    from writer_app.tasks.translate import translate as translate_text
+
+    def work(ctx: JobContext) -> Translation:
+        def block(i: int, n: int) -> None:
+            ctx.progress((i, n))
+            if i > 1:
+                ctx.text("\n")
+
+        return translate_text(engine(), text, target, cancel=ctx.cancel, progress=block,
+                              on_piece=ctx.text)
+
+    return _run(runner, work, callbacks, lane="inference")
+
+
+def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Length,
+              callbacks: Callbacks[SummaryResult]) -> Job[SummaryResult]:
+    """The whole document; progress reports (stage, part, parts)."""
+    from writer_app.tasks.summarize import summarize as summarize_document
+
+    def work(ctx: JobContext) -> SummaryResult:
+        return summarize_document(doc, engine(), length, cancel=ctx.cancel,
+                                  progress=lambda stage, i, n: ctx.progress((stage, i, n)),
+                                  on_piece=ctx.text)
+
+    return _run(runner, work, callbacks, lane="inference")
+
+
+def find_models(runner: JobRunner, folders: list[Path],
+                callbacks: Callbacks[list[FoundModel]]) -> Job[list[FoundModel]]:
+    """Every model file in the folders, headers read off the GUI thread (and cached)."""
+    return _run(runner, lambda _ctx: discover(folders), callbacks)
+
+
+def download_model(runner: JobRunner, url: str, folder: Path,
+                   callbacks: Callbacks[tuple[Path, ModelInfo]]) -> Job[tuple[Path, ModelInfo]]:
+    """A GGUF file from a link into `folder`; progress reports (bytes, total or None)."""
+    from writer_app.engine.model_download import download_model as fetch
+
+    def work(ctx: JobContext) -> tuple[Path, ModelInfo]:
+        last = 0.0
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal last
+            now = time.monotonic()  # ten updates a second are plenty for a progress bar
+            if now - last >= 0.1 or done == total:
+                last = now
+                ctx.progress((done, total))
+
+        return fetch(url, folder, progress, lambda: ctx.cancel.cancelled)
+
+    return _run(runner, work, callbacks)
+
+
+# --- documents and files -----------------------------------------------------------------
+def read_document(runner: JobRunner, source: Path | str,
+                  callbacks: Callbacks[Document]) -> Job[Document]:
+    """A file, or a web page's address (downloaded once)."""
+
+    def work(ctx: JobContext) -> Document:
+        if isinstance(source, Path):
+            from writer_app.documents.loader import load_document
+
+            return load_document(source)
+        from writer_app.documents.web import load_web_page
+
+        return load_web_page(source, lambda: ctx.cancel.cancelled)
+
+    return _run(runner, work, callbacks)
+
+
+def writers_text(runner: JobRunner, text: str, title: str,
+                 callbacks: Callbacks[Document]) -> Job[Document]:
+    """The editor's text as a document (Markdown, like everything Writer writes)."""
+    from writer_app.documents.text import markdown_blocks
+
+    return _run(runner, lambda _ctx: Document(title, "markdown", title, markdown_blocks(text)),
+                callbacks)
+
+
+def open_text(runner: JobRunner, path: Path, callbacks: Callbacks[str]) -> Job[str]:
+    """A text or Markdown file, read and decoded."""
+    return _run(runner, lambda _ctx: file_ops.read_text_file(path), callbacks)
+
+
+def import_document(runner: JobRunner, path: Path, callbacks: Callbacks[str]) -> Job[str]:
+    """The text of any supported document."""
+
+    def work(_ctx: JobContext) -> str:
+        from writer_app.documents.loader import load_document
+
+        return load_document(path).text()
+
+    return _run(runner, work, callbacks)
+
+
+def save_text(runner: JobRunner, path: Path, text: str,
+              callbacks: Callbacks[Path]) -> Job[Path]:
+    """Write atomically (and synced); the autosave is then no longer needed."""
+
+    def work(_ctx: JobContext) -> Path:
+        file_ops.write_atomically(path, text)
+        file_ops.clear_autosave()
+        return path
+
+    return _run(runner, work, callbacks)
+
+
+def autosave(runner: JobRunner, text: str, path: Path | None,
+             callbacks: Callbacks[None]) -> Job[None]:
+    return _run(runner, lambda _ctx: file_ops.autosave(text, path), callbacks)
+
+
+# The newest settings waiting to be written (the GUI thread only holds this lock for a
+# moment), and one writer at a time, so an older copy never lands after a newer one.
+_newest_lock = threading.Lock()
+_newest_settings: list[settings.Settings] = []
+_write_lock = threading.Lock()
+
+
+def save_settings(runner: JobRunner, prefs: settings.Settings,
+                  callbacks: Callbacks[None]) -> Job[None]:
+    """Write a copy of `prefs`; saves never interleave, and the newest copy wins."""
+    with _newest_lock:
+        _newest_settings[:] = [copy.deepcopy(prefs)]
+
+    def work(_ctx: JobContext) -> None:
+        with _write_lock:
+            with _newest_lock:
+                newest = _newest_settings.pop() if _newest_settings else None
+            if newest is not None:
+                settings.save(newest)
+
+    return _run(runner, work, callbacks)
+
