@@ -36,6 +36,7 @@ from writer_app.engine.engine import Engine  # noqa: E402
 from writer_app.engine.types import (  # noqa: E402
     CancelToken,
     ChatMessage,
+    DeviceChoice,
     EngineConfig,
     GenerationRequest,
     SamplingOptions,
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return check(model, args.device, args.tokens)
 
 
-def check(model: str, device: str, tokens: int) -> int:
+def check(model: str, device: DeviceChoice, tokens: int) -> int:
     import torch
 
     cuda = device == "cuda"

@@ -64,6 +64,15 @@ def test_settings_dialog_saves_and_applies(qtbot, window):
                             for i in range(window.suggestions.action_box.count())]
 
 
+def test_settings_dialog_takes_its_bounds_and_choices_from_the_settings(window):
+    dialog = SettingsDialog(window.prefs, window)
+    assert (dialog.temperature.minimum(), dialog.temperature.maximum()) == \
+        settings.bounds_of("temperature")
+    assert [dialog.backend.itemData(i) for i in range(dialog.backend.count())] == \
+        list(settings.choices_of("backend"))
+    dialog.reject()
+
+
 def test_settings_dialog_refuses_bad_custom_actions(qtbot, window):
     dialog = SettingsDialog(window.prefs, window)
     dialog.custom.setPlainText('[{"name": "x"}]')

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from writer_app.documents.model import Document
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError
-from writer_app.engine.types import CancelToken, ChatMessage, EngineConfig, GenerationRequest
+from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest
 from writer_app.errors import WriterError
 
 PROG = "writer-app"
@@ -29,9 +30,9 @@ PROG = "writer-app"
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="NAME_OR_PATH",
                    help="a GGUF file, part of its name, or a Hugging Face model folder")
-    p.add_argument("--backend", choices=["auto", "llama.cpp", "transformers"],
+    p.add_argument("--backend", choices=settings.choices_of("backend"),
                    help="run a GGUF file on transformers instead of llama.cpp, or the reverse")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
+    p.add_argument("--device", choices=settings.choices_of("device"),
                    help="transformers' device (auto: CUDA, then MPS, then CPU)")
 
 
@@ -98,8 +99,8 @@ def _folders(args: argparse.Namespace, prefs: settings.Settings) -> list[Path]:
 
 
 def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
-    config = EngineConfig(prefs.context_length_cap, prefs.threads, prefs.gpu_offload,
-                          args.backend or prefs.backend, args.device or prefs.device)
+    config = dataclasses.replace(prefs.engine_config(), backend=args.backend or prefs.backend,
+                                 device=args.device or prefs.device)
     return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),
                              config)
 
@@ -193,9 +194,10 @@ def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
 def _cmd_generate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     if args.max_tokens is not None and args.max_tokens < 1:
         raise WriterError("--max-tokens must be at least 1")
-    engine = _load_engine(args, prefs)
+    # Checked (bounds, NaN) before the model loads.
     options = prefs.sampling(temperature=args.temperature, seed=args.seed,
                              max_tokens=args.max_tokens)
+    engine = _load_engine(args, prefs)
     cancel = CancelToken()
     if args.raw:
         request = GenerationRequest(prompt=args.prompt, options=options, cancel=cancel)

@@ -1,7 +1,11 @@
-"""One typed settings object: defaults declared once, a schema version, atomic saves.
+"""One typed settings object: each setting, its default, its choices or bounds, declared
+once, with a schema version and atomic saves.
 
-A file that cannot be read back (bad JSON, unknown schema, wrong types) is set aside
-next to itself and the defaults are used, with a warning; it never stops the app.
+The CLI, the settings dialog and the checks on a loaded file all read the declarations
+here (`choices_of`, `bounds_of`). A file written by an older version is migrated, keeping
+every value it can. A value that is not allowed (the wrong type, out of bounds, NaN) is
+dropped for its default with a warning that names it, the rest is kept, and the file as
+it was is copied aside; an unreadable file is set aside whole. None of it stops the app.
 """
 
 from __future__ import annotations
@@ -9,16 +13,33 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
+import shutil
 import time
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from writer_app import filecheck, paths
-from writer_app.engine.types import EngineConfig, SamplingOptions
+from writer_app.engine.types import (
+    BackendChoice,
+    DeviceChoice,
+    EngineConfig,
+    OffloadChoice,
+    SamplingOptions,
+    choices,
+)
+from writer_app.errors import WriterError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 log = logging.getLogger(__name__)
+
+
+def bounded(default: float, low: float, high: float) -> Any:
+    """A number setting with its bounds, kept beside it (read by the checks and the dialog)."""
+    return field(default=default, metadata={"bounds": (low, high)})
 
 
 @dataclass
@@ -32,23 +53,19 @@ class Settings:
     # Writing actions of the user's own: {"name", "label", "instruction", "use"?} each.
     custom_actions: list[dict[str, str]] = field(default_factory=list)
     # The context is the model's trained length, capped by this (memory grows with it).
-    context_length_cap: int = 8192
-    # 0 means: choose from the CPU count.
-    threads: int = 0
-    # "auto" offloads every layer when the llama.cpp build supports a GPU; "off" never does.
-    gpu_offload: str = "auto"
-    # auto: GGUF on llama.cpp, folders on transformers; "transformers" forces it for GGUF.
-    backend: str = "auto"
-    # transformers' device: auto (CUDA, then MPS, then CPU), cpu, cuda or mps.
-    device: str = "auto"
+    context_length_cap: int = bounded(EngineConfig.context_length_cap, 256, 1 << 20)
+    threads: int = bounded(EngineConfig.threads, 0, 1024)  # 0: from the CPU count
+    gpu_offload: OffloadChoice = EngineConfig.gpu_offload
+    backend: BackendChoice = EngineConfig.backend
+    device: DeviceChoice = EngineConfig.device
     # Sampling: the defaults are the engine's own.
-    temperature: float = SamplingOptions.temperature
-    top_p: float = SamplingOptions.top_p
-    top_k: int = SamplingOptions.top_k
-    min_p: float = SamplingOptions.min_p
-    repeat_penalty: float = SamplingOptions.repeat_penalty
-    max_tokens: int = SamplingOptions.max_tokens
-    seed: int = SamplingOptions.seed
+    temperature: float = bounded(SamplingOptions.temperature, 0.0, 2.0)
+    top_p: float = bounded(SamplingOptions.top_p, 0.0, 1.0)
+    top_k: int = bounded(SamplingOptions.top_k, 0, 1000)
+    min_p: float = bounded(SamplingOptions.min_p, 0.0, 1.0)
+    repeat_penalty: float = bounded(SamplingOptions.repeat_penalty, 0.5, 2.0)
+    max_tokens: int = bounded(SamplingOptions.max_tokens, 1, 1 << 20)
+    seed: int = bounded(SamplingOptions.seed, -1, 2**31 - 1)  # -1: a random seed
 
     def engine_config(self) -> EngineConfig:
         """How to load a model, from these settings."""
@@ -56,63 +73,118 @@ class Settings:
                             self.backend, self.device)
 
     def sampling(self, **overrides: Any) -> SamplingOptions:
-        """The sampling options these settings give, with `overrides` that are not None."""
+        """The sampling options these settings give, with `overrides` that are not None;
+        an override out of its bounds raises SettingsError naming it."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(SamplingOptions)
                   if f.name != "stop"}
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name, value in overrides.items():
+            if value is not None:
+                if name in _FIELDS:
+                    check(name, value)
+                values[name] = value
         return SamplingOptions(**values)
 
 
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_TYPES = typing.get_type_hints(Settings)
 _LIST_ITEMS: dict[str, type] = {"extra_model_dirs": str, "custom_actions": dict,
                                 "recent_files": str}
 
 
-class SettingsError(ValueError):
+class SettingsError(WriterError, ValueError):
     pass
 
 
-def _check_types(raw: dict[str, Any]) -> dict[str, Any]:
-    defaults = Settings()
-    known = {f.name: f for f in dataclasses.fields(Settings)}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known:
-            log.warning("settings: ignoring unknown key %r", key)
-            continue
-        expected = getattr(defaults, key)
-        if isinstance(expected, bool) or isinstance(value, bool):
-            ok = type(value) is type(expected)
-        elif isinstance(expected, float):
-            ok = isinstance(value, (int, float))
-            value = float(value) if ok else value
-        elif isinstance(expected, list):
-            item = _LIST_ITEMS[key]
-            ok = isinstance(value, list) and all(isinstance(v, item) for v in value)
-        else:
-            ok = isinstance(value, type(expected))
-        if not ok:
-            raise SettingsError(f"{key!r} should be {type(expected).__name__}, got {value!r}")
-        values[key] = value
-    for key, allowed in (("backend", ("auto", "llama.cpp", "transformers")),
-                         ("device", ("auto", "cpu", "cuda", "mps"))):
-        if values.get(key, "auto") not in allowed:
-            raise SettingsError(f"{key!r} should be one of {', '.join(allowed)}")
-    if values.get("gpu_offload", "auto") not in ("auto", "off"):
-        raise SettingsError(
-            f"'gpu_offload' should be 'auto' or 'off', got {values['gpu_offload']!r}")
-    return values
+def choices_of(name: str) -> tuple[str, ...]:
+    """The values a choice setting takes (empty for other settings)."""
+    hint = _TYPES[name]
+    return choices(hint) if typing.get_origin(hint) is typing.Literal else ()
 
 
-def _set_aside(path: Path, reason: str) -> Path:
+def bounds_of(name: str) -> tuple[float, float] | None:
+    bounds: tuple[float, float] | None = _FIELDS[name].metadata.get("bounds")
+    return bounds
+
+
+def check(name: str, value: Any) -> Any:
+    """`value` as setting `name` holds it, or SettingsError saying what is wrong."""
+    default: Any = _FIELDS[name].default
+    allowed = choices_of(name)
+    if allowed:
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        return value
+    if name in _LIST_ITEMS:
+        if not isinstance(value, list) or not all(isinstance(v, _LIST_ITEMS[name])
+                                                  for v in value):
+            raise SettingsError(f"{name} must be a list of {_LIST_ITEMS[name].__name__}, "
+                                f"not {value!r}")
+        return value
+    if isinstance(default, bool) or isinstance(value, bool):
+        if type(value) is not type(default):
+            raise SettingsError(f"{name} must be {type(default).__name__}, not {value!r}")
+        return value
+    if isinstance(default, float) and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, type(default)):
+        raise SettingsError(f"{name} must be {type(default).__name__}, not {value!r}")
+    bounds = bounds_of(name)
+    if bounds is not None:
+        low, high = bounds
+        if (isinstance(value, float) and not math.isfinite(value)) \
+                or not low <= value <= high:
+            raise SettingsError(f"{name} must be from {low:g} to {high:g}, not {value!r}")
+    return value
+
+
+# --- the file -------------------------------------------------------------------------------
+def _migrate_1_to_2(raw: dict[str, Any]) -> dict[str, Any]:
+    # Version 2 bounds the numbers; version 1 took any. Values out of bounds go with a
+    # warning when the file is checked, key by key: nothing to rename here.
+    return {**raw, "schema_version": 2}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+
+
+def _copy_aside(path: Path) -> Path:
     aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
     n = 1
     while aside.exists():
         aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
         n += 1
-    path.replace(aside)
+    shutil.copyfile(path, aside)
+    return aside
+
+
+def _set_aside(path: Path, reason: str) -> Path:
+    aside = _copy_aside(path)
+    path.unlink()
     log.warning("settings file %s could not be used (%s); it was moved to %s and the "
                 "defaults are in use", path, reason, aside)
     return aside
+
+
+def _kept_values(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The values of `raw` that are allowed; each one dropped is named in a warning."""
+    values: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in raw.items():
+        if key == "schema_version":
+            continue
+        if key not in _FIELDS:
+            dropped.append(f"unknown setting {key!r}")
+            continue
+        try:
+            values[key] = check(key, value)
+        except SettingsError as exc:
+            dropped.append(str(exc))
+    if dropped:
+        aside = _copy_aside(path)
+        log.warning("settings file %s: %s; the default is used for each, the other settings "
+                    "are kept, and the file as it was is in %s", path, "; ".join(dropped),
+                    aside)
+    return values
 
 
 def load(path: Path | None = None) -> Settings:
@@ -130,18 +202,27 @@ def load(path: Path | None = None) -> Settings:
         return Settings()
     try:
         raw = json.loads(text)
-        if not isinstance(raw, dict):
-            raise SettingsError("not a JSON object")
-        version = raw.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise SettingsError(f"unknown schema version {version!r}")
-        return Settings(**_check_types(raw))
-    except (json.JSONDecodeError, SettingsError) as exc:
+    except json.JSONDecodeError as exc:
         _set_aside(path, str(exc))
         return Settings()
+    if not isinstance(raw, dict):
+        _set_aside(path, "not a JSON object")
+        return Settings()
+    version = raw.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        _set_aside(path, f"unknown schema version {version!r}")
+        return Settings()
+    while version in MIGRATIONS:
+        raw = MIGRATIONS[version](raw)
+        version = raw["schema_version"]
+    if version != SCHEMA_VERSION:  # written by a newer Writer: keep what this one knows
+        log.warning("settings file %s is of a newer version (%s); the settings this version "
+                    "knows are kept", path, version)
+    return Settings(**_kept_values(raw, path))
 
 
 def save(settings: Settings, path: Path | None = None) -> None:
     """Write atomically: a temporary file in the same folder, flushed, then renamed over."""
-    text = json.dumps(dataclasses.asdict(settings), indent=2, sort_keys=True) + "\n"
+    data = {**dataclasses.asdict(settings), "schema_version": SCHEMA_VERSION}
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     filecheck.write_atomically(path or paths.settings_file(), text)

@@ -16,6 +16,7 @@ from writer_app.engine.discovery import resolve
 from writer_app.engine.errors import EngineError, PromptTooLongError
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import (
+    BackendChoice,
     CancelToken,
     ChatMessage,
     DeviceInfo,
@@ -24,6 +25,7 @@ from writer_app.engine.types import (
     GenerationResult,
     GenerationStats,
     SamplingOptions,
+    choices,
 )
 
 PieceCallback = Callable[[str], None]
@@ -66,9 +68,9 @@ class Engine:
         config = config or EngineConfig()
         if config.backend == "transformers":
             return cls.load_transformers(info.path, config, info)
-        if config.backend not in ("auto", "llama.cpp"):
-            raise EngineError(f"unknown backend {config.backend!r}: use auto, llama.cpp or "
-                              "transformers")
+        if config.backend not in choices(BackendChoice):
+            raise EngineError(f"unknown backend {config.backend!r}: use "
+                              f"{', '.join(choices(BackendChoice))}")
         # Imported here so a transformers-only setup (a GPU server) needs no llama.cpp.
         from writer_app.engine.llama_backend import LlamaCppBackend
 

@@ -22,9 +22,12 @@ from writer_app.engine.stops import StopMatcher
 from writer_app.engine.types import (
     CancelToken,
     ChatMessage,
+    DeviceChoice,
     DeviceInfo,
+    EngineConfig,
     GenerationStats,
     SamplingOptions,
+    choices,
 )
 
 INSTALL_HINT = "pip install 'writer-app[cuda]'  (inside Writer's environment: .venv/bin/pip)"
@@ -46,7 +49,7 @@ def _import_torch() -> Any:
     return torch
 
 
-def choose_device(requested: str = "auto") -> tuple[str, Any, str]:
+def choose_device(requested: str = "auto") -> tuple[str, Any, str]:  # a DeviceChoice
     """(device, dtype, reason): CUDA in bf16 (fp16 without bf16), then MPS, then CPU fp32."""
     torch = _import_torch()
     cuda = torch.cuda.is_available()
@@ -64,7 +67,8 @@ def choose_device(requested: str = "auto") -> tuple[str, Any, str]:
             raise EngineError("--device mps was asked for, but Apple MPS is not available")
         return "mps", torch.float16, "Apple GPU (MPS), fp16"
     if requested not in ("auto", "cpu"):
-        raise EngineError(f"unknown device {requested!r}: use auto, cpu, cuda or mps")
+        raise EngineError(f"unknown device {requested!r}: use "
+                          f"{', '.join(choices(DeviceChoice))}")
     why = "asked for" if requested == "cpu" else "no CUDA or MPS device found"
     return "cpu", torch.float32, f"CPU, fp32 ({why})"
 
@@ -91,7 +95,8 @@ class _CountingStreamer:
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, path: Path, *, device: str = "auto", context_length_cap: int = 8192,
+    def __init__(self, path: Path, *, device: str = EngineConfig.device,
+                 context_length_cap: int = EngineConfig.context_length_cap,
                  info: ModelInfo | None = None) -> None:
         torch = _import_torch()
         from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "cancelled"]
+# The choices of how to load a model, declared once: the settings, the CLI, the settings
+# dialog and the engine's checks all derive from these.
+# auto: a GGUF file on llama.cpp, a model folder on transformers.
+BackendChoice = Literal["auto", "llama.cpp", "transformers"]
+# transformers' device; auto: CUDA, then Apple MPS, then the CPU.
+DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
+# auto: every layer on the GPU when the llama.cpp build has one; off: never.
+OffloadChoice = Literal["auto", "off"]
+
+
+def choices(literal: object) -> tuple[str, ...]:
+    """The values of a Literal type, in order."""
+    return tuple(get_args(literal))
 
 
 @dataclass(frozen=True)
@@ -34,12 +47,11 @@ class EngineConfig:
     """How to load a model; the settings' engine fields."""
 
     context_length_cap: int = 8192
+    # 0: from the CPU count.
     threads: int = 0
-    gpu_offload: str = "auto"
-    # "auto": a GGUF file runs on llama.cpp, a model folder on transformers.
-    backend: str = "auto"
-    # For transformers: auto, cpu, cuda or mps.
-    device: str = "auto"
+    gpu_offload: OffloadChoice = "auto"
+    backend: BackendChoice = "auto"
+    device: DeviceChoice = "auto"
 
 
 class CancelToken:

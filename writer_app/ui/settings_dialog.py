@@ -18,9 +18,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from writer_app import settings
 from writer_app.errors import WriterError
 from writer_app.settings import Settings
 from writer_app.tasks.actions import all_actions
+
+# How each choice reads in the dialog (the choices themselves are in writer_app.settings).
+CHOICE_LABELS = {
+    ("gpu_offload", "auto"): "Use the GPU when the build supports it",
+    ("gpu_offload", "off"): "Never use the GPU",
+    ("backend", "auto"): "GGUF on llama.cpp, folders on transformers",
+    ("backend", "llama.cpp"): "Always llama.cpp",
+    ("backend", "transformers"): "Always transformers",
+    ("device", "auto"): "Automatic (CUDA, then Apple MPS, then CPU)",
+    ("device", "cpu"): "CPU",
+    ("device", "cuda"): "CUDA",
+    ("device", "mps"): "Apple MPS",
+}
 
 
 class SettingsDialog(QDialog):
@@ -29,30 +43,18 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.prefs = prefs
         form = QFormLayout()
-        self.temperature = self._double(prefs.temperature, 0.0, 2.0, 0.05)
-        self.top_p = self._double(prefs.top_p, 0.0, 1.0, 0.01)
-        self.top_k = self._int(prefs.top_k, 0, 1000)
-        self.min_p = self._double(prefs.min_p, 0.0, 1.0, 0.01)
-        self.repeat_penalty = self._double(prefs.repeat_penalty, 0.5, 2.0, 0.01)
-        self.max_tokens = self._int(prefs.max_tokens, 16, 32768)
-        self.context = self._int(prefs.context_length_cap, 512, 262144)
-        self.threads = self._int(prefs.threads, 0, 256)
+        self.temperature = self._double("temperature", 0.05)
+        self.top_p = self._double("top_p", 0.01)
+        self.top_k = self._int("top_k")
+        self.min_p = self._double("min_p", 0.01)
+        self.repeat_penalty = self._double("repeat_penalty", 0.01)
+        self.max_tokens = self._int("max_tokens")
+        self.context = self._int("context_length_cap")
+        self.threads = self._int("threads")
         self.threads.setSpecialValueText("automatic")
-        self.gpu = QComboBox(self)
-        self.gpu.addItem("Use the GPU when the build supports it", "auto")
-        self.gpu.addItem("Never use the GPU", "off")
-        self.gpu.setCurrentIndex(0 if prefs.gpu_offload == "auto" else 1)
-        self.backend = QComboBox(self)
-        for label, value in (("GGUF on llama.cpp, folders on transformers", "auto"),
-                             ("Always llama.cpp", "llama.cpp"),
-                             ("Always transformers", "transformers")):
-            self.backend.addItem(label, value)
-        self.backend.setCurrentIndex(self.backend.findData(prefs.backend))
-        self.device = QComboBox(self)
-        for label, value in (("Automatic (CUDA, then Apple MPS, then CPU)", "auto"),
-                             ("CPU", "cpu"), ("CUDA", "cuda"), ("Apple MPS", "mps")):
-            self.device.addItem(label, value)
-        self.device.setCurrentIndex(self.device.findData(prefs.device))
+        self.gpu = self._choice("gpu_offload")
+        self.backend = self._choice("backend")
+        self.device = self._choice("device")
         self.custom = QPlainTextEdit(self)
         self.custom.setPlainText(json.dumps(prefs.custom_actions, indent=2, ensure_ascii=False))
         self.error = QLabel("", self)
@@ -78,18 +80,31 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
-    def _double(self, value: float, lo: float, hi: float, step: float) -> QDoubleSpinBox:
+    def _bounds(self, name: str) -> tuple[float, float]:
+        bounds = settings.bounds_of(name)
+        assert bounds is not None, name
+        return bounds
+
+    def _double(self, name: str, step: float) -> QDoubleSpinBox:
         box = QDoubleSpinBox(self)
-        box.setRange(lo, hi)
+        box.setRange(*self._bounds(name))
         box.setSingleStep(step)
         box.setDecimals(2)
-        box.setValue(value)
+        box.setValue(getattr(self.prefs, name))
         return box
 
-    def _int(self, value: int, lo: int, hi: int) -> QSpinBox:
+    def _int(self, name: str) -> QSpinBox:
         box = QSpinBox(self)
-        box.setRange(lo, hi)
-        box.setValue(value)
+        low, high = self._bounds(name)
+        box.setRange(int(low), int(min(high, 2**31 - 1)))
+        box.setValue(getattr(self.prefs, name))
+        return box
+
+    def _choice(self, name: str) -> QComboBox:
+        box = QComboBox(self)
+        for value in settings.choices_of(name):
+            box.addItem(CHOICE_LABELS.get((name, value), value), value)
+        box.setCurrentIndex(box.findData(getattr(self.prefs, name)))
         return box
 
     def values(self) -> Settings:
