@@ -54,6 +54,19 @@ def engine(default_model_path: Path) -> Iterator[object]:
     eng.close()
 
 
+@pytest.fixture(scope="session")
+def hf_engine(default_model_path: Path) -> Iterator[object]:
+    """The default model through transformers, on the CPU, loaded once for the session."""
+    from writer_app.engine.engine import Engine
+    from writer_app.engine.model_info import read_model_info
+    from writer_app.engine.types import EngineConfig
+
+    eng = Engine.load(read_model_info(default_model_path),
+                      EngineConfig(backend="transformers", device="cpu"))
+    yield eng
+    eng.close()
+
+
 @pytest.fixture
 def window(qtbot):
     """The main window with the default model loaded. Closed here rather than by qtbot,

@@ -11,7 +11,6 @@ import pytest
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError, ModelFileError
 from writer_app.engine.model_folder import check_model_folder
-from writer_app.engine.model_info import read_model_info
 from writer_app.engine.transformers_backend import choose_device
 from writer_app.engine.types import (
     CancelToken,
@@ -23,13 +22,6 @@ from writer_app.engine.types import (
 
 pytestmark = pytest.mark.slow
 TRANSFORMERS = EngineConfig(backend="transformers", device="cpu")
-
-
-@pytest.fixture(scope="session")
-def hf_engine(default_model_path):
-    eng = Engine.load(read_model_info(default_model_path), TRANSFORMERS)
-    yield eng
-    eng.close()
 
 
 @pytest.fixture(scope="session")
@@ -193,12 +185,13 @@ def test_the_window_can_run_the_gguf_on_transformers(qtbot):
     w = MainWindow(Settings(device="cpu"), paths.model_search_dirs())
     w.show()
     try:
-        qtbot.waitUntil(lambda: w.host.engine is not None, timeout=60000)
+        qtbot.waitUntil(lambda: w.host.engine is not None and not w.host.loading,
+                        timeout=60000)
         assert w.host.engine.backend.name == "llama.cpp"
-        w.models.use_transformers(True)
-        qtbot.waitUntil(lambda: not w.host.loading, timeout=120000)
+        with qtbot.waitSignal(w.host.sig_model_loaded, timeout=120000):
+            w.models.use_transformers(True)
         assert w.host.engine.backend.name == "transformers"
         assert "fp32" in w.device_label.toolTip()
-        assert settings.load().backend == "transformers"
+        qtbot.waitUntil(lambda: settings.load().backend == "transformers", timeout=5000)
     finally:
         w.close()

@@ -1,30 +1,30 @@
-"""The engine: one loaded model, one lane. Requests from any thread are served one at a time.
+"""The engine: one loaded model, used from any thread through its backend's lanes.
 
-llama-cpp-python's Llama has no locking and crashes when two threads enter it, so every
-call that touches the model holds the lane's lock.
+A backend (the Backend protocol below) streams the text of a request: chat messages,
+which it renders itself (with the model's template locally, on the server for a remote
+one), or a raw prompt. It says what more it can do (`Capabilities`), and how many
+requests it serves at once; `Lanes` keeps to that and lets a user's request go first.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from writer_app.engine.discovery import resolve
-from writer_app.engine.errors import EngineError, PromptTooLongError
+from writer_app.engine.errors import EngineError
+from writer_app.engine.lanes import Lanes
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import (
     BackendChoice,
-    CancelToken,
-    ChatMessage,
+    Capabilities,
     DeviceInfo,
     EngineConfig,
     GenerationRequest,
     GenerationResult,
     GenerationStats,
-    SamplingOptions,
     choices,
 )
 
@@ -32,34 +32,45 @@ PieceCallback = Callable[[str], None]
 
 
 class Backend(Protocol):
-    """What a backend offers; see DESIGN.md, Engine."""
+    """A loaded model that streams text: llama.cpp, transformers, or a server.
+
+    - `stream` yields the answer's text as it comes, for chat messages or a raw prompt,
+      honouring the request's sampling options, stop strings and cancel token (checked
+      between pieces), and filling `stats`. A prompt that leaves no room for an answer
+      raises PromptTooLongError before anything is generated.
+    - `count_tokens` counts plain text (exactly, or estimated: see `capabilities`).
+    - `prompt_tokens` is the length of a request's prompt as the model will see it.
+    - `capabilities` says what else it honours (constrained output, fill-in-the-middle,
+      progress while reading a prompt) and how many requests it serves at once.
+    - `close` frees the model; the engine calls it once no request runs.
+    """
 
     name: str
     info: ModelInfo
     context_length: int
     device: DeviceInfo
-
-    def render_chat(self, messages: list[ChatMessage]) -> str: ...
-
-    def tokenize_prompt(self, prompt: str) -> list[int]: ...
+    capabilities: Capabilities
 
     def count_tokens(self, text: str) -> int: ...
 
-    def stream(
-        self,
-        prompt_tokens: list[int],
-        options: SamplingOptions,
-        cancel: CancelToken,
-        stats: GenerationStats,
-    ) -> Iterator[str]: ...
+    def prompt_tokens(self, request: GenerationRequest) -> int: ...
+
+    def stream(self, request: GenerationRequest, stats: GenerationStats) -> Iterator[str]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RendersPrompts(Protocol):
+    """A local backend can show the exact text it sends to the model."""
+
+    def render_prompt(self, request: GenerationRequest) -> str: ...
 
 
 class Engine:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self._lane = threading.Lock()
+        self.lanes = Lanes(backend.capabilities.parallel_requests)
         self._closed = False
 
     @classmethod
@@ -108,37 +119,52 @@ class Engine:
     def device(self) -> DeviceInfo:
         return self.backend.device
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.backend.capabilities
+
     def count_tokens(self, text: str) -> int:
-        with self._lane:
+        # Waits for a slot, but does not cancel background work: counting is quick.
+        with self.lanes.slot(preempt=False):
             return self.backend.count_tokens(text)
 
+    def prompt_tokens(self, request: GenerationRequest) -> int:
+        with self.lanes.slot(preempt=False):
+            return self.backend.prompt_tokens(request)
+
     def prompt_text(self, request: GenerationRequest) -> str:
-        """The exact text sent to the model: the rendered chat, or the raw prompt."""
-        if request.messages is not None:
-            return self.backend.render_chat(request.messages)
-        assert request.prompt is not None
-        return request.prompt
+        """The exact text sent to the model (local backends only)."""
+        if not isinstance(self.backend, RendersPrompts):
+            raise EngineError(f"{self.backend.name} renders its prompts itself")
+        return self.backend.render_prompt(request)
+
+    def _check(self, request: GenerationRequest) -> None:
+        caps = self.backend.capabilities
+        if request.constraint is not None and not caps.constrained_output:
+            raise EngineError(f"{self.backend.name} cannot hold its output to a grammar")
+        if request.suffix is not None and not caps.fill_in_middle:
+            raise EngineError(f"{self.info.path.name} cannot fill in the middle (its "
+                              "vocabulary has no fill-in-the-middle tokens)")
 
     def generate(self, request: GenerationRequest,
                  on_piece: PieceCallback | None = None) -> GenerationResult:
         """Run one request to its end, calling `on_piece` with each piece of text as it comes.
 
-        Blocks while another request holds the lane. Raises PromptTooLongError when the
-        prompt leaves no room for an answer.
+        A user's request waits for a slot (and cancels background work holding one); a
+        background request raises EngineBusy instead of waiting. Raises PromptTooLongError
+        when the prompt leaves no room for an answer.
         """
-        with self._lane:
+        self._check(request)
+        with self.lanes.slot(request.priority, request.cancel):
             if self._closed:
-                raise RuntimeError("the engine is closed")
+                raise EngineError("the model was closed")
             start = time.perf_counter()
-            tokens = self.backend.tokenize_prompt(self.prompt_text(request))
-            if len(tokens) >= self.backend.context_length:
-                raise PromptTooLongError(len(tokens), self.backend.context_length)
             stats = GenerationStats()
             pieces: list[str] = []
             first: float | None = None
             if request.cancel.cancelled:
-                return GenerationResult("", len(tokens), 0, "cancelled", 0.0, 0.0)
-            for piece in self.backend.stream(tokens, request.options, request.cancel, stats):
+                return GenerationResult("", 0, 0, "cancelled", 0.0, 0.0)
+            for piece in self.backend.stream(request, stats):
                 if first is None:
                     first = time.perf_counter() - start
                 pieces.append(piece)
@@ -155,7 +181,8 @@ class Engine:
             )
 
     def close(self) -> None:
-        with self._lane:
+        """Close the backend once the requests running now end."""
+        with self.lanes.all_slots():
             if not self._closed:
                 self._closed = True
                 self.backend.close()

@@ -24,3 +24,10 @@ class PromptTooLongError(EngineError):
         )
         self.prompt_tokens = prompt_tokens
         self.context_length = context_length
+
+
+class EngineBusy(EngineError):
+    """Background work found the model busy; it is not queued (Priority "background")."""
+
+    def __init__(self) -> None:
+        super().__init__("the model is busy with another request")

@@ -17,14 +17,17 @@ import llama_cpp
 from writer_app.engine import hardware, llama_runtime
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
+from writer_app.engine.local_prompt import LocalPrompts
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.stops import StopMatcher
 from writer_app.engine.types import (
     CancelToken,
+    Capabilities,
     ChatMessage,
+    Constraint,
     EngineConfig,
+    GenerationRequest,
     GenerationStats,
-    SamplingOptions,
 )
 
 # Context to use when a model does not record its trained length.
@@ -33,8 +36,11 @@ FALLBACK_CONTEXT = 4096
 RUNTIME_OVERHEAD = 256 * 2**20
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(LocalPrompts):
     name = "llama.cpp"
+    # One request at a time (Llama has no locking); GBNF grammars and JSON schemas.
+    capabilities = Capabilities(token_count="exact", parallel_requests=1,
+                                constrained_output=True)
 
     def __init__(self, info: ModelInfo, config: EngineConfig | None = None) -> None:
         config = config or EngineConfig()
@@ -99,14 +105,11 @@ class LlamaCppBackend:
         """Tokens of plain text (special-token markup is counted as text)."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def stream(
-        self,
-        prompt_tokens: list[int],
-        options: SamplingOptions,
-        cancel: CancelToken,
-        stats: GenerationStats,
-    ) -> Iterator[str]:
-        """Yield text pieces; the prompt must already fit (the engine checks)."""
+    def stream(self, request: GenerationRequest, stats: GenerationStats) -> Iterator[str]:
+        """Yield the answer's text in pieces as it comes."""
+        prompt_tokens = self.prompt_token_ids(request)
+        options, cancel = request.options, request.cancel
+        grammar = _grammar(self._vocab, request.constraint) if request.constraint else None
         llm = self._llm
         stats.prompt_tokens = len(prompt_tokens)
         max_tokens = min(options.max_tokens, self.context_length - len(prompt_tokens))
@@ -123,6 +126,7 @@ class LlamaCppBackend:
             min_p=options.min_p,
             temp=options.temperature,
             repeat_penalty=options.repeat_penalty,
+            grammar=grammar,
         )
         try:
             while stats.completion_tokens < max_tokens:
@@ -164,3 +168,22 @@ class LlamaCppBackend:
 
     def close(self) -> None:
         self._llm.close()
+
+
+def _grammar(vocab: object, constraint: Constraint) -> llama_cpp.LlamaGrammar:
+    """The constraint as llama.cpp's grammar, checked first: llama-cpp-python hands a
+    grammar that does not parse to the sampler unchecked, and the process dies."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        gbnf = json_schema_to_gbnf(constraint.text) if constraint.kind == "json_schema" \
+            else constraint.text
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EngineError(f"the output constraint (json_schema) is not a usable JSON schema: "
+                          f"{exc}") from exc
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
+    if not sampler:
+        raise EngineError(f"the output constraint ({constraint.kind}) does not parse as a "
+                          "grammar with a root rule")
+    llama_cpp.llama_sampler_free(sampler)
+    return llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)

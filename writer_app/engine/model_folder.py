@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from writer_app.engine.errors import ModelFileError
 
@@ -22,7 +21,6 @@ class FolderInfo:
     name: str
     architecture: str
     context_length: int
-    config: dict[str, Any]
 
 
 def check_model_folder(path: Path) -> FolderInfo:
@@ -57,4 +55,4 @@ def check_model_folder(path: Path) -> FolderInfo:
                                    "version of transformers does not know")
     context = int(config.get("max_position_embeddings") or 0)
     archs = config.get("architectures") or [model_type]
-    return FolderInfo(path, path.name, str(archs[0]), context, config)
+    return FolderInfo(path, path.name, str(archs[0]), context)

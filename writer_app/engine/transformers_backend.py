@@ -17,16 +17,17 @@ from typing import Any
 
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
+from writer_app.engine.local_prompt import LocalPrompts
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.stops import StopMatcher
 from writer_app.engine.types import (
-    CancelToken,
+    Capabilities,
     ChatMessage,
     DeviceChoice,
     DeviceInfo,
     EngineConfig,
+    GenerationRequest,
     GenerationStats,
-    SamplingOptions,
     choices,
 )
 
@@ -92,8 +93,10 @@ class _CountingStreamer:
         self.queue.put(None)
 
 
-class TransformersBackend:
+class TransformersBackend(LocalPrompts):
     name = "transformers"
+    # One request at a time (one model, one generate loop); no grammars here.
+    capabilities = Capabilities(token_count="exact", parallel_requests=1)
 
     def __init__(self, path: Path, *, device: str = EngineConfig.device,
                  context_length_cap: int = EngineConfig.context_length_cap,
@@ -153,8 +156,10 @@ class TransformersBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def stream(self, prompt_tokens: list[int], options: SamplingOptions, cancel: CancelToken,
-               stats: GenerationStats) -> Iterator[str]:
+    def stream(self, request: GenerationRequest, stats: GenerationStats) -> Iterator[str]:
+        """Yield the answer's text in pieces as it comes (generation runs in a helper thread)."""
+        prompt_tokens = self.prompt_token_ids(request)
+        options, cancel = request.options, request.cancel
         torch = self._torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 

@@ -73,18 +73,55 @@ class CancelToken:
         return self._event.is_set() or (self._parent is not None and self._parent.cancelled)
 
 
+# "user": someone waits for it; it preempts background work at once. "background": work
+# nobody asked for right now (ghost text, a spelling pass); it never waits behind another
+# request, and gives way to a user's.
+Priority = Literal["user", "background"]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Output held to a grammar: GBNF text, or a JSON schema (as JSON text)."""
+
+    kind: Literal["gbnf", "json_schema"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend offers beyond streaming text; a task asks before relying on one."""
+
+    # "exact": counted with the model's own tokenizer; "estimated": from the text's length.
+    token_count: Literal["exact", "estimated"] = "exact"
+    # How many requests it serves at once (a local model: one; a server: several).
+    parallel_requests: int = 1
+    # GenerationRequest.constraint is honoured.
+    constrained_output: bool = False
+    # It reports progress while it reads a long prompt.
+    prompt_progress: bool = False
+    # GenerationRequest.suffix is honoured: the answer fills the gap before it.
+    fill_in_middle: bool = False
+
+
 @dataclass
 class GenerationRequest:
-    """Either chat messages (rendered with the model's template) or a raw prompt."""
+    """Either chat messages (rendered by the backend: with the model's template locally, by
+    the server for a remote one) or a raw prompt."""
 
     messages: list[ChatMessage] | None = None
     prompt: str | None = None
     options: SamplingOptions = field(default_factory=SamplingOptions)
     cancel: CancelToken = field(default_factory=CancelToken)
+    priority: Priority = "user"
+    constraint: Constraint | None = None
+    # With a raw prompt: text that follows the gap to fill (fill-in-the-middle).
+    suffix: str | None = None
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):
             raise ValueError("a request has either messages or a prompt, not both")
+        if self.suffix is not None and self.prompt is None:
+            raise ValueError("fill-in-the-middle takes a raw prompt, not messages")
 
 
 @dataclass

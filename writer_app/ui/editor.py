@@ -58,6 +58,12 @@ class Editor(QPlainTextEdit):
             return selected_text(cursor), (cursor.selectionStart(), cursor.selectionEnd())
         return self.toPlainText(), None
 
+    def selection_or_whole(self, whole: bool) -> tuple[str, tuple[int, int] | None]:
+        """The whole text (and None) when `whole` or nothing is selected, else the selection."""
+        if whole:
+            return self.toPlainText(), None
+        return self.selection_or_all()
+
     def text_between(self, start: int, end: int) -> str:
         cursor = QTextCursor(self.document())
         cursor.setPosition(start)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +36,6 @@ def read_text_file(path: Path) -> str:
 class Recovery:
     text: str
     path: str
-    saved_at: float
 
 
 def autosave_dir() -> Path:
@@ -47,7 +45,7 @@ def autosave_dir() -> Path:
 def autosave(text: str, path: Path | None) -> None:
     folder = autosave_dir()
     write_atomically(folder / "unsaved.txt", text)
-    meta = {"path": str(path) if path else "", "saved_at": time.time()}
+    meta = {"path": str(path) if path else ""}
     write_atomically(folder / "unsaved.json", json.dumps(meta))
 
 
@@ -67,4 +65,4 @@ def pending_recovery() -> Recovery | None:
         meta = json.loads((folder / "unsaved.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         meta = {}
-    return Recovery(text, str(meta.get("path", "")), float(meta.get("saved_at", 0)))
+    return Recovery(text, str(meta.get("path", "")))

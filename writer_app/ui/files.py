@@ -26,8 +26,9 @@ DOCUMENT_FILTER = ("Documents (*.txt *.md *.html *.htm *.pdf *.docx *.odt *.epub
                    ";;All files (*)")
 MAX_RECENT = 8
 # Text above this size goes into the editor in pieces of it, one per turn of the event
-# loop: setPlainText of 20 MB holds the window for a quarter of a second.
-FILL_PIECE = 256 * 1024
+# loop: setPlainText of 20 MB holds the window for a quarter of a second, a piece of
+# 128 KiB about 10 ms.
+FILL_PIECE = 128 * 1024
 # How long closing waits for a save already writing.
 SAVE_WAIT_S = 30
 
@@ -59,6 +60,15 @@ class Files(QObject):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self.fill_recent()
+
+    @property
+    def filling(self) -> bool:
+        """A large text is still going into the editor."""
+        return self._fill is not None
+
+    @property
+    def autosaving(self) -> bool:
+        return self._autosaving
 
     # --- the text in the editor -------------------------------------------------------
     def set_text(self, text: str, path: Path | None, modified: bool = False,

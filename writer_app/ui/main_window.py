@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtGui import QKeySequence as Keys
 from PySide6.QtWidgets import (
@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app import paths, settings
+from writer_app import settings
 from writer_app.tasks.actions import all_actions
-from writer_app.ui import operations
+from writer_app.ui import layout_memory, operations
 from writer_app.ui.drops import Drops
 from writer_app.ui.editor import Editor
 from writer_app.ui.files import Files
@@ -46,7 +46,6 @@ class MainWindow(QMainWindow):
         self.prefs = prefs
         self.runner = JobRunner(self)
         self.host = ModelHost(self.runner, self)
-        self._translated: tuple[int, int] | None = None  # what a translation replaces
         self._setup_editor()
         self._setup_panes()
         self._setup_status_bar()
@@ -54,8 +53,8 @@ class MainWindow(QMainWindow):
         self._setup_flows(folders)
         self._setup_menu_actions()
         self._setup_connections()
-        self._fit_to_screen(1100, 720)
-        self._restore_layout()
+        layout_memory.fit_to_screen(self, 1100, 720)
+        layout_memory.restore(self)
         self.models.rescan()
         if load_model:
             self.models.load_model(prefs.model_path or None, quiet=True)
@@ -79,7 +78,7 @@ class MainWindow(QMainWindow):
         self.suggestions = SuggestionPane(all_actions(self.prefs.custom_actions), self)
         self.suggestion_dock = self._dock("Suggestion", self.suggestions, "suggestion")
         self.translation = TranslationPane(self.runner, self.host.take,
-                                           self._text_to_translate, self)
+                                           self.editor.selection_or_whole, self)
         self.translation_dock = self._dock("Translation", self.translation, "translation")
         self.summary = SummaryPane(self.runner, self.host.take, self._text_to_summarize, self)
         self.summary_dock = self._dock("Summary", self.summary, "summary")
@@ -185,7 +184,7 @@ class MainWindow(QMainWindow):
         pane.sig_stop.connect(flow.stop)
         flow.sig_speed.connect(self.speed_label.setText)
         self.translation.sig_insert.connect(self.editor.insert_block)
-        self.translation.sig_replace.connect(lambda t: self.editor.replace(self._translated, t))
+        self.translation.sig_replace.connect(lambda text, span: self.editor.replace(span, text))
         self.summary.sig_insert.connect(self.editor.insert_block)
         self.files.sig_title_changed.connect(self.setWindowTitle)
         self.files.sig_status.connect(lambda m: self.statusBar().showMessage(m, 5000))
@@ -199,32 +198,8 @@ class MainWindow(QMainWindow):
         self.editor.document().contentsChanged.connect(self.words_timer.start)
         self.files.set_text("", None)
 
-    def _fit_to_screen(self, width: int, height: int) -> None:
-        """The default size, but never larger than the screen (small or scaled screens)."""
-        screen = self.screen().availableGeometry()
-        self.resize(min(width, int(screen.width() * 0.9)),
-                    min(height, int(screen.height() * 0.9)))
-
-    def _restore_layout(self) -> None:
-        store = QSettings(str(paths.config_dir() / "layout.ini"), QSettings.Format.IniFormat)
-        for key, restore in (("geometry", self.restoreGeometry), ("state", self.restoreState)):
-            value = store.value(key)
-            if value is not None:
-                restore(value)
-
-    def _save_layout(self) -> None:
-        store = QSettings(str(paths.config_dir() / "layout.ini"), QSettings.Format.IniFormat)
-        store.setValue("geometry", self.saveGeometry())
-        store.setValue("state", self.saveState())
 
     # --- what the panes take from the editor ----------------------------------------------
-    def _text_to_translate(self, whole: bool) -> str:
-        text, span = self.editor.selection_or_all()
-        if whole and span is not None:
-            text, span = self.editor.toPlainText(), None
-        self._translated = span
-        return text
-
     def _text_to_summarize(self) -> tuple[str, str]:
         """The selection, or the whole text; and what to call it."""
         text, span = self.editor.selection_or_all()
@@ -291,7 +266,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Stopped {len(stopped)} background job(s).")
         self.files.shutdown()
         self.host.close()
-        self._save_layout()
+        layout_memory.save(self)
         if event is None:
             self.editor.document().setModified(False)
             self.close()

@@ -9,6 +9,7 @@ when it starts (jobs take the engine when they start, not when they are queued).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -46,12 +47,20 @@ class ModelHost(QObject):
              config: EngineConfig) -> None:
         """Find the model (a path, part of a name, or the default) and load it, on the
         inference lane; the old engine is closed only once the new one works."""
-        self.loading = True
-        self.sig_loading.emit(Path(name_or_path).name if name_or_path else "the default model")
         folders = list(folders)
+        self._swap_in(Path(name_or_path).name if name_or_path else "the default model",
+                      lambda: Engine.load_named(name_or_path, folders, config))
+
+    def use(self, engine: Engine) -> None:
+        """Use an engine made elsewhere (a server's, say), swapped in on the inference lane."""
+        self._swap_in(engine.info.path.name, lambda: engine)
+
+    def _swap_in(self, name: str, make: Callable[[], Engine]) -> None:
+        self.loading = True
+        self.sig_loading.emit(name)
 
         def work(_ctx: JobContext) -> Engine:
-            engine = Engine.load_named(name_or_path, folders, config)
+            engine = make()
             old, self._engine = self._engine, engine
             if old is not None:
                 old.close()  # nothing else runs on this lane now, so nothing waits

@@ -26,16 +26,20 @@ from writer_app.ui.streaming import append_text
 
 class TranslationPane(QWidget):
     sig_insert = Signal(str)
-    sig_replace = Signal(str)
+    # The translation, and the span it replaces: the selection it came from (start, end),
+    # or None for the whole document.
+    sig_replace = Signal(str, object)
     sig_translation_done = Signal(object)  # the Translation, now in the pane
 
     def __init__(self, runner: JobRunner, engine: operations.EngineSource,
-                 text_to_translate: Callable[[bool], str],
+                 text_to_translate: Callable[[bool], tuple[str, tuple[int, int] | None]],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.engine = engine
-        self.text_to_translate = text_to_translate  # (whole document?) -> the text
+        # (whole document?) -> the text, and its span (None: the whole document)
+        self.text_to_translate = text_to_translate
+        self._span: tuple[int, int] | None = None
         self.job: Job[Translation] | None = None
         self.result: Translation | None = None
         self._target: Language | None = None
@@ -76,7 +80,7 @@ class TranslationPane(QWidget):
             lambda: QGuiApplication.clipboard().setText(self.output.toPlainText()))
         self.insert_button.clicked.connect(lambda: self.sig_insert.emit(self.output.toPlainText()))
         self.replace_button.clicked.connect(
-            lambda: self.sig_replace.emit(self.output.toPlainText()))
+            lambda: self.sig_replace.emit(self.output.toPlainText(), self._span))
         self.stop_button.clicked.connect(self.stop)
         self._set_running(False, has_result=False)
 
@@ -100,12 +104,13 @@ class TranslationPane(QWidget):
         except WriterError as exc:
             self.status.setText(str(exc))
             return
-        text = self.text_to_translate(whole)
+        text, span = self.text_to_translate(whole)
         if not text.strip():
             self.status.setText("There is no text to translate: select some, or translate "
                                 "the whole document.")
             return
         self._target = target
+        self._span = span
         self.output.clear()
         self.result = None
         self.status.setText(f"Translating into {target.name}…")
