@@ -138,3 +138,30 @@ def test_closing_waits_for_the_request_running_now():
     worker.join()
     with pytest.raises(EngineError, match="closed"):
         eng.generate(GenerationRequest(prompt="after"))
+
+
+def test_counting_tokens_follows_the_same_priorities():
+    backend = FakeBackend("word " * 100, delay=0.01)
+    eng = Engine(backend)
+    background = GenerationRequest(prompt="ghost text", priority="background")
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(bg=eng.generate(background)))
+    worker.start()
+    while backend.running == 0:
+        time.sleep(0.001)
+    with pytest.raises(EngineBusy):
+        eng.count_tokens("a background count", priority="background")
+    assert eng.count_tokens("a task counts before it generates") == 6  # preempts
+    worker.join(5)
+    assert results["bg"].finish_reason == "cancelled"
+
+
+def test_a_closed_engine_refuses_everything():
+    backend = FakeBackend("a b c", delay=0.01)
+    eng = Engine(backend)
+    eng.close()
+    for call in (lambda: eng.count_tokens("x"), lambda: eng.generate(GenerationRequest(
+            prompt="x")), lambda: eng.prompt_tokens(GenerationRequest(prompt="x"))):
+        with pytest.raises(EngineError, match="closed"):
+            call()
+    assert backend.closed

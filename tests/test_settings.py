@@ -87,21 +87,24 @@ def test_a_file_of_the_previous_version_keeps_the_users_values(caplog):
             "extra_model_dirs": ["/models"], "recent_files": ["/notes.md"]})
     with caplog.at_level(logging.WARNING):
         prefs = settings.load()
-    assert prefs == Settings(model_path="/models/mine.gguf", temperature=0.4, top_k=25,
+    assert prefs == Settings(model_path="/models/mine.gguf", temperature=0.4, top_k=25, threads=0,
                              backend="transformers", device="cpu",
                              custom_actions=[{"name": "haiku", "label": "Haiku",
                                               "instruction": "Haiku."}],
                              extra_model_dirs=["/models"], recent_files=["/notes.md"])
-    assert "threads must be from 0 to 1024, not -3" in caplog.text
+    assert "threads was -3; version 2 allows 0 to 1024, so it is now 0" in caplog.text
     settings.save(prefs)
     assert json.loads(paths.settings_file().read_text())["schema_version"] == 2
 
 
 def test_a_newer_version_keeps_what_this_one_knows(caplog):
-    _write({"schema_version": 99, "temperature": 0.1, "ghost_text": True})
+    path = _write({"schema_version": 99, "temperature": 0.1, "ghost_text": True})
     with caplog.at_level(logging.WARNING):
         assert settings.load() == Settings(temperature=0.1)
     assert "newer version" in caplog.text and "unknown setting 'ghost_text'" in caplog.text
+    assert json.loads(path.with_name("settings.json.v99").read_text())["ghost_text"] is True
+    settings.load()
+    assert not [p for p in path.parent.iterdir() if ".bad-" in p.name]  # no copy per start
 
 
 @pytest.mark.parametrize(("name", "value"), [
@@ -112,6 +115,13 @@ def test_values_out_of_bounds_are_refused_by_name(name, value):
     with pytest.raises(SettingsError) as err:
         settings.check(name, value)
     assert str(err.value).startswith(f"{name} must be")
+
+
+def test_a_huge_number_is_refused_by_name(caplog):
+    _write({"schema_version": SCHEMA_VERSION, "temperature": 10**400, "top_k": 9})
+    with caplog.at_level(logging.WARNING):
+        assert settings.load() == Settings(top_k=9)
+    assert "temperature must be a number" in caplog.text
 
 
 def test_each_choice_and_bound_is_declared_once():

@@ -20,8 +20,9 @@ from .helpers import answer_next_dialog
 SAMPLE = "Teh harbour was very busy this yeer, and the cafe owners was happy about it."
 
 
-def wait_for_suggestion(qtbot, w):
-    qtbot.waitUntil(lambda: not w.suggesting.pending.job.running, timeout=120000)
+def suggestion_ready(qtbot, w):
+    """Wait (in a with block) for the suggestion the block asks for to be shown."""
+    return qtbot.waitSignal(w.suggesting.sig_suggestion_ready, timeout=120000)
 
 
 def test_window_shows_the_model_and_device(window):
@@ -37,10 +38,10 @@ def test_window_shows_the_model_and_device(window):
 def test_suggestion_streams_and_accept_is_one_undo_step(qtbot, window):
     window.files.set_text(SAMPLE, None)
     window.editor.selectAll()
-    window.suggesting.suggest("rewrite")
-    assert window.suggestions.stop_button.isEnabled()
-    wait_for_suggestion(qtbot, window)
-    suggestion = window.suggesting.pending.result.text
+    with suggestion_ready(qtbot, window) as ready:
+        window.suggesting.suggest("rewrite")
+        assert window.suggestions.stop_button.isEnabled()
+    suggestion = ready.args[0].text
     assert suggestion and suggestion != SAMPLE
     assert window.suggestions.accept_button.isEnabled()
     assert "line-through" in window.suggestions.view.toHtml()  # the diff is shown
@@ -56,8 +57,8 @@ def test_no_selection_works_on_the_current_paragraph(qtbot, window):
     cursor = window.editor.textCursor()
     cursor.setPosition(len("First paragraph stays.\n") + 3)
     window.editor.setTextCursor(cursor)
-    window.suggesting.suggest("proofread")
-    wait_for_suggestion(qtbot, window)
+    with suggestion_ready(qtbot, window):
+        window.suggesting.suggest("proofread")
     assert window.suggesting.pending.original == "Teh second one was writen badly."
     window.suggesting.accept()
     lines = window.editor.toPlainText().split("\n")
@@ -67,13 +68,13 @@ def test_no_selection_works_on_the_current_paragraph(qtbot, window):
 def test_the_editor_stays_usable_and_a_changed_original_is_not_overwritten(qtbot, window):
     window.files.set_text(SAMPLE, None)
     window.editor.selectAll()
-    window.suggesting.suggest("longer")
-    # Typing while the model works: the original text changes under the suggestion.
-    cursor = window.editor.textCursor()
-    cursor.setPosition(0)
-    window.editor.setTextCursor(cursor)
-    qtbot.keyClicks(window.editor, "Note: ")
-    wait_for_suggestion(qtbot, window)
+    with suggestion_ready(qtbot, window):
+        window.suggesting.suggest("longer")
+        # Typing while the model works: the original text changes under the suggestion.
+        cursor = window.editor.textCursor()
+        cursor.setPosition(0)
+        window.editor.setTextCursor(cursor)
+        qtbot.keyClicks(window.editor, "Note: ")
     before = window.editor.toPlainText()
     assert before == "Note: " + SAMPLE
     assert not window.suggesting.accept()
@@ -86,15 +87,15 @@ def test_stop_reject_and_regenerate(qtbot, window):
     window.editor.selectAll()
     window.suggesting.suggest("longer")
     qtbot.waitUntil(lambda: window.suggestions.view.toPlainText() != "", timeout=30000)
-    window.suggesting.stop()
-    wait_for_suggestion(qtbot, window)
-    assert window.suggestions.status.text() == "Stopped."
+    with qtbot.waitSignal(window.suggesting.sig_suggestion_ended, timeout=30000) as ended:
+        window.suggesting.stop()
+    assert ended.args == ["Stopped."] and window.suggestions.status.text() == "Stopped."
     assert window.editor.toPlainText() == SAMPLE * 6
     window.editor.selectAll()
-    window.suggesting.suggest("formal")
-    wait_for_suggestion(qtbot, window)
-    window.suggesting.regenerate()
-    wait_for_suggestion(qtbot, window)
+    with suggestion_ready(qtbot, window):
+        window.suggesting.suggest("formal")
+    with suggestion_ready(qtbot, window):
+        window.suggesting.regenerate()
     assert window.suggesting.pending.result is not None
     window.suggesting.reject()
     assert window.suggesting.pending is None and window.editor.toPlainText() == SAMPLE * 6
@@ -137,8 +138,8 @@ def test_a_failed_model_load_keeps_the_previous_model(qtbot, window, tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_text("not a model")
     answer_next_dialog(QMessageBox.StandardButton.Ok)
-    window.models.load_model(str(bad))
-    qtbot.waitUntil(lambda: not window.host.loading, timeout=10000)
+    with qtbot.waitSignal(window.host.sig_load_failed, timeout=10000):
+        window.models.load_model(str(bad))
     assert "bad.gguf: is not a GGUF model file" in window.model_label.toolTip()
     assert default_model.FILE_NAME in window.model_label.text()
     assert window.host.engine is not None
@@ -201,7 +202,7 @@ def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_p
     assert window.model_label.text() == "Loading tiny.gguf…"
     assert window.busy.isVisible()
     answer_next_dialog(QMessageBox.StandardButton.Ok)
-    qtbot.waitUntil(lambda: not window.host.loading, timeout=20000)
+    qtbot.waitSignal(window.host.sig_load_failed, timeout=20000).wait()
     qtbot.waitUntil(lambda: "llama.cpp could not load" in window.model_label.toolTip(),
                     timeout=5000)
     assert window.host.engine.info.path.name == default_model.FILE_NAME
@@ -210,10 +211,10 @@ def test_a_model_llama_cpp_refuses_keeps_the_previous_model(qtbot, window, tmp_p
 def test_status_bar_shows_tokens_per_second_while_generating(qtbot, window):
     window.files.set_text("The lighthouse keeper climbed the stairs as the storm came, and", None)
     window.editor.selectAll()
-    window.suggesting.suggest("continue")
-    qtbot.waitUntil(lambda: window.speed_label.text().endswith("tokens/s"), timeout=60000)
-    assert float(window.speed_label.text().split()[0]) > 0
-    wait_for_suggestion(qtbot, window)
+    with suggestion_ready(qtbot, window):
+        window.suggesting.suggest("continue")
+        qtbot.waitUntil(lambda: window.speed_label.text().endswith("tokens/s"), timeout=60000)
+        assert float(window.speed_label.text().split()[0]) > 0
     assert window.speed_label.text() == ""
 
 

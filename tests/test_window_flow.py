@@ -117,3 +117,13 @@ def test_summaries_and_translations_are_announced(qtbot, fake_window, tmp_path):
     with qtbot.waitSignal(w.translation.sig_translation_done, timeout=20000):
         w.translation.start(whole=True)
     assert w.translation.output.toPlainText()
+
+
+def test_a_model_loading_when_the_window_closes_is_closed_too(qtbot, default_model_path):
+    w = MainWindow(Settings(), paths.model_search_dirs(), load_model=False)
+    w.show()
+    w.models.load_model(str(default_model_path))
+    w.host.close()  # as the window does when it closes
+    qtbot.waitUntil(lambda: not w.host.loading, timeout=60000)
+    assert w.host.engine is None  # the engine it loaded was not kept, and was closed
+    w.close()

@@ -14,9 +14,9 @@ def test_translate_the_document_then_replace_in_one_undo_step(qtbot, window):
     window.files.set_text(original, None)
     pane = window.translation
     pane.target.setCurrentIndex(pane.target.findData("de"))
-    pane.start(whole=True)
-    assert pane.stop_button.isEnabled()
-    qtbot.waitUntil(lambda: not pane.job.running, timeout=120000)
+    with qtbot.waitSignal(pane.sig_translation_done, timeout=120000):
+        pane.start(whole=True)
+        assert pane.stop_button.isEnabled()
     assert pane.source_label.text().startswith("Source: English")
     translated = pane.output.toPlainText()
     assert translated.startswith("# ") and "\n\n- " in translated
@@ -35,8 +35,8 @@ def test_translate_a_selection_and_insert_it(qtbot, window):
     window.editor.setTextCursor(cursor)
     pane = window.translation
     pane.target.setEditText("Esperanto")  # a language typed by the user
-    pane.start(whole=False)
-    qtbot.waitUntil(lambda: not pane.job.running, timeout=120000)
+    with qtbot.waitSignal(pane.sig_translation_done, timeout=120000):
+        pane.start(whole=False)
     assert "Esperanto" in pane.status.text()
     pane.insert_button.click()
     text = window.editor.toPlainText()
@@ -50,8 +50,7 @@ def test_stop_a_translation(qtbot, window):
     pane.start(whole=True)
     qtbot.waitUntil(lambda: "block 2 of" in pane.status.text(), timeout=60000)
     pane.stop()
-    qtbot.waitUntil(lambda: not pane.job.running, timeout=30000)
-    assert pane.status.text() == "Stopped."
+    qtbot.waitUntil(lambda: pane.status.text() == "Stopped.", timeout=30000)
 
 
 def test_drop_documents_to_summarize_them_in_turn(qtbot, window, summaries):
@@ -91,7 +90,7 @@ def test_dropping_a_model_offers_to_add_it(qtbot, window, default_model_path):
     window.drops.drop_files([default_model_path])
     assert not window.host.loading
     answer_next_dialog(QMessageBox.StandardButton.Yes)
-    window.drops.drop_files([default_model_path])
-    assert window.host.loading
-    qtbot.waitUntil(lambda: not window.host.loading, timeout=60000)
+    with qtbot.waitSignal(window.host.sig_model_loaded, timeout=60000):
+        window.drops.drop_files([default_model_path])
+        assert window.host.loading
     assert window.host.engine.info.path == default_model_path

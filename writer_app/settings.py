@@ -125,7 +125,11 @@ def check(name: str, value: Any) -> Any:
             raise SettingsError(f"{name} must be {type(default).__name__}, not {value!r}")
         return value
     if isinstance(default, float) and isinstance(value, int):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise SettingsError(f"{name} must be a number from {bounds_of(name)}, "
+                                f"not {value}") from None
     if not isinstance(value, type(default)):
         raise SettingsError(f"{name} must be {type(default).__name__}, not {value!r}")
     bounds = bounds_of(name)
@@ -139,9 +143,23 @@ def check(name: str, value: Any) -> Any:
 
 # --- the file -------------------------------------------------------------------------------
 def _migrate_1_to_2(raw: dict[str, Any]) -> dict[str, Any]:
-    # Version 2 bounds the numbers; version 1 took any. Values out of bounds go with a
-    # warning when the file is checked, key by key: nothing to rename here.
-    return {**raw, "schema_version": 2}
+    """Version 2 bounds the numbers; version 1 took any: a number out of bounds is brought
+    to the nearest bound (NaN, or a number of the wrong type, is dropped by the checks)."""
+    migrated = {**raw, "schema_version": 2}
+    for key, value in raw.items():
+        bounds = bounds_of(key) if key in _FIELDS else None
+        if bounds is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            continue
+        low, high = bounds
+        kind: Any = type(_FIELDS[key].default)
+        near = kind(min(max(value, low), high))
+        if near != value:
+            log.warning("settings: %s was %r; version 2 allows %g to %g, so it is now %r",
+                        key, value, low, high, near)
+            migrated[key] = near
+    return migrated
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
@@ -166,14 +184,16 @@ def _set_aside(path: Path, reason: str) -> Path:
 
 
 def _kept_values(raw: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The values of `raw` that are allowed; each one dropped is named in a warning."""
+    """The values of `raw` that are allowed; each one dropped is named in a warning (the
+    file is copied aside then). Settings this version does not know are left out with a
+    warning only (a newer Writer wrote them; see load())."""
     values: dict[str, Any] = {}
     dropped: list[str] = []
     for key, value in raw.items():
         if key == "schema_version":
             continue
         if key not in _FIELDS:
-            dropped.append(f"unknown setting {key!r}")
+            log.warning("settings file %s: unknown setting %r left out", path, key)
             continue
         try:
             values[key] = check(key, value)
@@ -216,8 +236,11 @@ def load(path: Path | None = None) -> Settings:
         raw = MIGRATIONS[version](raw)
         version = raw["schema_version"]
     if version != SCHEMA_VERSION:  # written by a newer Writer: keep what this one knows
+        kept = path.with_name(f"{path.name}.v{version}")
+        if not kept.exists():  # the newer Writer's file, once, before this one saves over it
+            shutil.copyfile(path, kept)
         log.warning("settings file %s is of a newer version (%s); the settings this version "
-                    "knows are kept", path, version)
+                    "knows are kept, and the file as it was is in %s", path, version, kept)
     return Settings(**_kept_values(raw, path))
 
 

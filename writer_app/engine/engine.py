@@ -25,6 +25,7 @@ from writer_app.engine.types import (
     GenerationRequest,
     GenerationResult,
     GenerationStats,
+    Priority,
     choices,
 )
 
@@ -123,13 +124,14 @@ class Engine:
     def capabilities(self) -> Capabilities:
         return self.backend.capabilities
 
-    def count_tokens(self, text: str) -> int:
-        # Waits for a slot, but does not cancel background work: counting is quick.
-        with self.lanes.slot(preempt=False):
+    def count_tokens(self, text: str, priority: Priority = "user") -> int:
+        """Tokens of plain text. Like a request: a user's count preempts background work
+        (a task counts before it generates), a background count never waits."""
+        with self.lanes.slot(priority):
             return self.backend.count_tokens(text)
 
     def prompt_tokens(self, request: GenerationRequest) -> int:
-        with self.lanes.slot(preempt=False):
+        with self.lanes.slot(request.priority, request.cancel):
             return self.backend.prompt_tokens(request)
 
     def prompt_text(self, request: GenerationRequest) -> str:
@@ -156,8 +158,6 @@ class Engine:
         """
         self._check(request)
         with self.lanes.slot(request.priority, request.cancel):
-            if self._closed:
-                raise EngineError("the model was closed")
             start = time.perf_counter()
             stats = GenerationStats()
             pieces: list[str] = []
@@ -181,8 +181,9 @@ class Engine:
             )
 
     def close(self) -> None:
-        """Close the backend once the requests running now end."""
-        with self.lanes.all_slots():
-            if not self._closed:
-                self._closed = True
-                self.backend.close()
+        """Refuse new requests, stop background ones, and close the backend once the
+        requests running now end."""
+        self.lanes.close()
+        if not self._closed:
+            self._closed = True
+            self.backend.close()

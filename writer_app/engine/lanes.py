@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from writer_app.engine.errors import EngineBusy
+from writer_app.engine.errors import EngineBusy, EngineError
 from writer_app.engine.types import CancelToken, Priority
 
 
@@ -22,27 +22,32 @@ class Lanes:
         self._cond = threading.Condition()
         self._active: list[tuple[Priority, CancelToken]] = []
         self._users_waiting = 0
+        self._closing = False
 
     @contextmanager
-    def slot(self, priority: Priority = "user", cancel: CancelToken | None = None,
-             preempt: bool = True) -> Iterator[None]:
-        """Hold a slot for the block; `preempt` (a user's request) cancels background work."""
+    def slot(self, priority: Priority = "user",
+             cancel: CancelToken | None = None) -> Iterator[None]:
+        """Hold a slot for the block: a user's cancels background work and waits for one;
+        background work is refused (EngineBusy) unless one is free and no user waits."""
         entry: tuple[Priority, CancelToken] = (priority, cancel or CancelToken())
         with self._cond:
+            if self._closing:
+                raise EngineError("the model was closed")
             if priority == "background":
                 if len(self._active) >= self.slots or self._users_waiting:
                     raise EngineBusy()
             else:
-                if preempt:
-                    for held_priority, token in self._active:
-                        if held_priority == "background":
-                            token.cancel()
+                for held_priority, token in self._active:
+                    if held_priority == "background":
+                        token.cancel()
                 self._users_waiting += 1
                 try:
-                    while len(self._active) >= self.slots:
+                    while len(self._active) >= self.slots and not self._closing:
                         self._cond.wait()
                 finally:
                     self._users_waiting -= 1
+                if self._closing:
+                    raise EngineError("the model was closed")
             self._active.append(entry)
         try:
             yield
@@ -51,22 +56,13 @@ class Lanes:
                 self._active.remove(entry)
                 self._cond.notify_all()
 
-    @contextmanager
-    def all_slots(self) -> Iterator[None]:
-        """Every slot, once the requests holding them end (closing the backend)."""
+    def close(self) -> None:
+        """Refuse new requests, stop background work, and wait for the rest to end."""
         with self._cond:
-            self._users_waiting += 1
-            try:
-                while self._active:
-                    self._cond.wait()
-            finally:
-                self._users_waiting -= 1
-            held: list[tuple[Priority, CancelToken]] = [("user", CancelToken())
-                                                        for _ in range(self.slots)]
-            self._active.extend(held)
-        try:
-            yield
-        finally:
-            with self._cond:
-                del self._active[-self.slots:]
-                self._cond.notify_all()
+            self._closing = True
+            for priority, token in self._active:
+                if priority == "background":
+                    token.cancel()
+            self._cond.notify_all()  # users waiting for a slot give up
+            while self._active:
+                self._cond.wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import json
 import random
 from collections.abc import Iterator
 
@@ -172,18 +173,44 @@ class LlamaCppBackend(LocalPrompts):
 
 def _grammar(vocab: object, constraint: Constraint) -> llama_cpp.LlamaGrammar:
     """The constraint as llama.cpp's grammar, checked first: llama-cpp-python hands a
-    grammar that does not parse to the sampler unchecked, and the process dies."""
+    grammar that does not parse to the sampler unchecked, and the process dies.
+
+    A grammar that parses but can match nothing at all (an empty character class) still
+    makes llama.cpp abort: constraints come from Writer's own tasks, not from users.
+    """
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-    try:
-        gbnf = json_schema_to_gbnf(constraint.text) if constraint.kind == "json_schema" \
-            else constraint.text
-    except (ValueError, KeyError, TypeError) as exc:
-        raise EngineError(f"the output constraint (json_schema) is not a usable JSON schema: "
-                          f"{exc}") from exc
-    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
+    if constraint.kind == "json_schema":
+        try:
+            schema = json.loads(constraint.text)
+            remote = _remote_refs(schema)
+            if remote:  # llama-cpp-python would fetch them over the network
+                raise ValueError(f"it refers to schemas elsewhere ({', '.join(remote)})")
+            gbnf = json_schema_to_gbnf(constraint.text)
+        except Exception as exc:  # the converter raises anything from assert to KeyError
+            raise EngineError(f"the output constraint (json_schema) is not a usable JSON "
+                              f"schema: {exc or type(exc).__name__}") from exc
+    else:
+        gbnf = constraint.text
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root") \
+        if gbnf.strip() else None
     if not sampler:
         raise EngineError(f"the output constraint ({constraint.kind}) does not parse as a "
                           "grammar with a root rule")
     llama_cpp.llama_sampler_free(sampler)
     return llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+
+
+def _remote_refs(schema: object) -> list[str]:
+    """The "$ref"s of a JSON schema that point outside it (anything but "#...")."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            found.append(ref)
+        for value in schema.values():
+            found += _remote_refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found += _remote_refs(value)
+    return found

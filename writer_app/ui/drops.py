@@ -79,6 +79,7 @@ class Drops(QObject):
         box.setDefaultButton(QMessageBox.StandardButton.Yes)
         answer = box.exec()
         if answer == QMessageBox.StandardButton.No:
+            self.editor.before_edit()
             cursor = self.editor.textCursor()
             if position is not None:
                 cursor.setPosition(min(position, self.editor.document().characterCount() - 1))

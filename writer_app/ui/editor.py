@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
@@ -40,6 +42,9 @@ class Editor(QPlainTextEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Called before an edit made by the app (not by typing): a text still going into
+        # the editor in pieces is finished first.
+        self.before_edit: Callable[[], None] = lambda: None
 
     def target(self) -> tuple[int, int, str]:
         """The selection, or the paragraph (text block) the cursor is in: start, end, text."""
@@ -72,6 +77,7 @@ class Editor(QPlainTextEdit):
 
     def replace(self, span: tuple[int, int] | None, text: str) -> None:
         """Put `text` over the span (the whole text when None), as one undo step."""
+        self.before_edit()
         cursor = QTextCursor(self.document())
         if span is None:
             cursor.select(QTextCursor.SelectionType.Document)
@@ -84,6 +90,7 @@ class Editor(QPlainTextEdit):
 
     def append_after(self, end: int, text: str) -> None:
         """Put `text` right after position `end`, spaced from it, as one undo step."""
+        self.before_edit()
         cursor = QTextCursor(self.document())
         cursor.setPosition(end)
         cursor.beginEditBlock()
@@ -92,6 +99,7 @@ class Editor(QPlainTextEdit):
 
     def insert_block(self, text: str) -> None:
         """Put `text` as its own paragraph after the selection (or at the cursor)."""
+        self.before_edit()
         cursor = self.textCursor()
         cursor.setPosition(cursor.selectionEnd())
         at_end = cursor.atEnd()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +56,63 @@ def autosave(text: str, path: Path | None) -> None:
 def clear_autosave() -> None:
     for name in ("unsaved.txt", "unsaved.json"):
         (autosave_dir() / name).unlink(missing_ok=True)
+
+
+class AutosaveSlot:
+    """The session's autosave, written and cleared in order from any thread: an older text
+    never lands over a newer one, nor over the clear that followed a save of it.
+
+    Texts are numbered by the edit they were taken at; `clear(n)` says the text up to edit
+    n is saved elsewhere (a file, or nowhere after Discard: n = infinity).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._on_disk: float = -1  # the edit the autosave file holds; -1: none
+        self._cleared_through: float = -1
+
+    def write(self, text: str, path: Path | None, edit: int) -> bool:
+        with self._lock:
+            if edit <= max(self._on_disk, self._cleared_through):
+                return False
+            autosave(text, path)
+            self._on_disk = edit
+            return True
+
+    def clear(self, through: float = math.inf) -> None:
+        with self._lock:
+            self._cleared_through = max(self._cleared_through, through)
+            if self._on_disk <= through:
+                clear_autosave()
+                self._on_disk = -1
+
+
+class Writes:
+    """Counts the writes not yet done (saves, autosaves): counted when queued, and done by
+    the thread that wrote, so that closing can wait for them, queued ones included,
+    without waiting on the GUI thread's own events."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running = 0
+
+    def queued(self) -> None:
+        with self._cond:
+            self._running += 1
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around the write of one that was `queued()`."""
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._cond.notify_all()
+
+    def wait_idle(self, seconds: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._running == 0, seconds)
 
 
 def pending_recovery() -> Recovery | None:

@@ -3,11 +3,15 @@
 Reads, decoding, writes and their fsyncs run in the I/O pool; the GUI thread only copies
 the text out of the editor (a 5 MB text copies in about 15 ms) and puts text into it, a
 large file in pieces so that no single step stalls the window.
+
+Edits are numbered (`edit`), and each text put in the editor starts a new generation:
+a save or an autosave that ends after more typing, or after another file was opened,
+changes nothing it should not. Saves and autosaves are not cancelled: closing waits for
+them (only them), then clears the autosave.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +33,7 @@ MAX_RECENT = 8
 # loop: setPlainText of 20 MB holds the window for a quarter of a second, a piece of
 # 128 KiB about 10 ms.
 FILL_PIECE = 128 * 1024
-# How long closing waits for a save already writing.
+# How long closing waits for saves being written.
 SAVE_WAIT_S = 30
 
 
@@ -49,17 +53,24 @@ class Files(QObject):
         self.window = window
         self.recent_menu = recent_menu
         self.path: Path | None = None
-        self._saving = threading.Event()  # set while no save is writing
-        self._saving.set()
+        self.edit = 0  # counts the edits to the text
+        self._generation = 0  # counts the texts put in the editor
+        self._writes = file_ops.Writes()
+        self._autosave = file_ops.AutosaveSlot()
         self._autosaving = False
-        self._autosaved_revision = -1
+        self._autosaved_edit = -1
         self._fill: _Fill | None = None
+        editor.document().contentsChanged.connect(self._edited)
         editor.document().modificationChanged.connect(lambda _m: self._title())
+        editor.before_edit = self.settle
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self.fill_recent()
+
+    def _edited(self) -> None:
+        self.edit += 1
 
     @property
     def filling(self) -> bool:
@@ -70,6 +81,12 @@ class Files(QObject):
     def autosaving(self) -> bool:
         return self._autosaving
 
+    def is_modified(self) -> bool:
+        """Unsaved changes (a text still going into the editor counts as it will be)."""
+        if self._fill is not None:
+            return self._fill.modified
+        return self.editor.document().isModified()
+
     # --- the text in the editor -------------------------------------------------------
     def set_text(self, text: str, path: Path | None, modified: bool = False,
                  then: Callable[[], None] | None = None) -> None:
@@ -77,6 +94,7 @@ class Files(QObject):
         if self._fill is not None:
             self._fill.stop()
         self.path = path
+        self._generation += 1
 
         def finished() -> None:
             self._fill = None
@@ -89,7 +107,12 @@ class Files(QObject):
             self.editor.setPlainText(text)
             finished()
         else:
-            self._fill = _Fill(self.editor, text, finished)
+            self._fill = _Fill(self.editor, text, modified, finished)
+
+    def settle(self) -> None:
+        """Finish putting a large text into the editor now (before anything edits it)."""
+        if self._fill is not None:
+            self._fill.finish()
 
     def _title(self) -> None:
         name = self.path.name if self.path else "Untitled"
@@ -97,7 +120,7 @@ class Files(QObject):
 
     def confirm_discard(self, then: Callable[[], object]) -> None:
         """Call `then` once unsaved changes are saved or dropped; not if the user cancels."""
-        if not self.editor.document().isModified():
+        if not self.is_modified():
             then()
             return
         answer = QMessageBox.question(
@@ -107,6 +130,8 @@ class Files(QObject):
         if answer == QMessageBox.StandardButton.Save:
             self.save(then=then)
         elif answer == QMessageBox.StandardButton.Discard:
+            self.settle()
+            self.editor.document().setModified(False)
             then()
 
     # --- opening ------------------------------------------------------------------------
@@ -117,16 +142,24 @@ class Files(QObject):
         def choose() -> None:
             name, _ = QFileDialog.getOpenFileName(self.window, "Open", "", TEXT_FILTER)
             if name:
-                self.open_path(Path(name))
+                self.open_path(Path(name), asked_at=self.edit)
 
         self.confirm_discard(choose)
 
-    def open_path(self, path: Path) -> None:
-        """Read and decode the file off the GUI thread; sig_opened when it is in."""
+    def open_path(self, path: Path, asked_at: int | None = None) -> None:
+        """Read and decode the file off the GUI thread; sig_opened when it is in. Unsaved
+        changes made since the user was asked (`asked_at`, an edit number) are asked about
+        again when the text arrives."""
 
         def opened(text: str) -> None:
-            self.set_text(text, path, then=lambda: self.sig_opened.emit(path))
-            self._add_recent(path)
+            def put() -> None:
+                self.set_text(text, path, then=lambda: self.sig_opened.emit(path))
+                self._add_recent(path)
+
+            if self.is_modified() and asked_at != self.edit:
+                self.confirm_discard(put)
+            else:
+                put()
 
         operations.open_text(self.runner, path, operations.Callbacks(
             done=opened, failed=lambda m: self._warn("Open", m)))
@@ -162,47 +195,44 @@ class Files(QObject):
 
     def save_to(self, path: Path, then: Callable[[], object] | None = None) -> None:
         """Write the text atomically off the GUI thread; sig_saved once it is on disk."""
-        doc = self.editor.document()
-        revision = doc.revision()
-        self._saving.clear()
+        text = self._fill.text if self._fill is not None else self.editor.toPlainText()
+        edit, generation = self.edit, self._generation
 
         def saved(written: Path) -> None:
-            self._saving.set()
-            self.path = written
-            if doc.revision() == revision:  # typed on meanwhile: that is not saved yet
-                doc.setModified(False)
-            self._autosaved_revision = -1
+            if generation == self._generation:  # still the text that was saved
+                self.path = written
+                if self.edit == edit:  # nothing typed meanwhile
+                    self.editor.document().setModified(False)
+                self._title()
+                operations.clear_autosave(self.runner, self._autosave, edit,
+                                          operations.Callbacks(done=lambda _n: None,
+                                                               failed=self.sig_status.emit))
             self._add_recent(written)
-            self._title()
             self.sig_saved.emit(written)
             if then is not None:
                 then()
 
-        def failed(message: str) -> None:
-            self._saving.set()
-            self._warn("Save", message)
-
-        operations.save_text(self.runner, path, self.editor.toPlainText(),
-                             operations.Callbacks(done=saved, failed=failed))
+        operations.save_text(self.runner, path, text, self._writes, operations.Callbacks(
+            done=saved, failed=lambda m: self._warn("Save", m)))
 
     def autosave(self) -> None:
         """Every 5 s: the text, when it changed since the last one, to the data folder."""
-        doc = self.editor.document()
-        if self._autosaving or self._fill is not None or not doc.isModified() \
-                or doc.revision() == self._autosaved_revision:
+        if self._autosaving or self._fill is not None or not self.is_modified() \
+                or self.edit == self._autosaved_edit:
             return
         self._autosaving = True
-        revision = doc.revision()
+        edit = self.edit
 
-        def done(_none: None) -> None:
+        def done(_written: bool) -> None:
             self._autosaving = False
-            self._autosaved_revision = revision
+            self._autosaved_edit = edit
 
         def failed(message: str) -> None:
             self._autosaving = False
             self.sig_status.emit(f"Autosave failed: {message}")
 
-        operations.autosave(self.runner, self.editor.toPlainText(), self.path,
+        operations.autosave(self.runner, self._autosave, self.editor.toPlainText(), self.path,
+                            edit, self._writes,
                             operations.Callbacks(done=done, failed=failed))
 
     def offer_recovery(self) -> bool:
@@ -222,10 +252,13 @@ class Files(QObject):
         return True
 
     def shutdown(self) -> bool:
-        """At close: wait for a save that is writing (only that); drop the autosave."""
+        """At close: wait for the saves and autosaves being written (only those), then drop
+        the autosave for good. False when a write did not end in time."""
         self.autosave_timer.stop()
-        finished = self._saving.wait(SAVE_WAIT_S)
-        file_ops.clear_autosave()
+        if self._fill is not None:
+            self._fill.stop()
+        finished = self._writes.wait_idle(SAVE_WAIT_S)
+        self._autosave.clear()
         return finished
 
     # --- recent files -------------------------------------------------------------------
@@ -242,10 +275,12 @@ class Files(QObject):
         self.recent_menu.clear()
         for p in self.prefs().recent_files:
             action = QAction(p, self.recent_menu)
-            action.triggered.connect(
-                lambda _=False, p=p: self.confirm_discard(lambda: self.open_path(Path(p))))
+            action.triggered.connect(lambda _=False, p=p: self._open_recent(Path(p)))
             self.recent_menu.addAction(action)
         self.recent_menu.setEnabled(bool(self.prefs().recent_files))
+
+    def _open_recent(self, path: Path) -> None:
+        self.confirm_discard(lambda: self.open_path(path, asked_at=self.edit))
 
     def _warn(self, title: str, message: str) -> None:
         QMessageBox.warning(self.window, title, message)
@@ -255,10 +290,12 @@ class _Fill(QObject):
     """Puts a large text into the editor a piece per turn of the event loop, read-only
     and without undo steps meanwhile."""
 
-    def __init__(self, editor: Editor, text: str, finished: Callable[[], None]) -> None:
+    def __init__(self, editor: Editor, text: str, modified: bool,
+                 finished: Callable[[], None]) -> None:
         super().__init__(editor)
         self.editor = editor
         self.text = text
+        self.modified = modified  # what the document will be once it is in
         self.at = 0
         self.finished = finished
         self.was_read_only = editor.isReadOnly()
@@ -270,15 +307,19 @@ class _Fill(QObject):
         self.timer.timeout.connect(self._step)
         self.timer.start()
 
-    def _step(self) -> None:
+    def _step(self, size: int = FILL_PIECE) -> None:
         cursor = QTextCursor(self.editor.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(self.text[self.at:self.at + FILL_PIECE])
-        self.at += FILL_PIECE
+        cursor.insertText(self.text[self.at:self.at + size])
+        self.at += size
         if self.at >= len(self.text):
             self._end()
             self.editor.moveCursor(QTextCursor.MoveOperation.Start)
             self.finished()
+
+    def finish(self) -> None:
+        """The rest at once."""
+        self._step(len(self.text))
 
     def _end(self) -> None:
         self.timer.stop()

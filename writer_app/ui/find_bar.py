@@ -8,14 +8,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QWidget,
 )
 
+from writer_app.ui.editor import Editor
+
 
 class FindBar(QWidget):
-    def __init__(self, editor: QPlainTextEdit, parent: QWidget | None = None) -> None:
+    def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
         self.find_text = QLineEdit(self)
@@ -74,6 +75,7 @@ class FindBar(QWidget):
 
     def replace(self) -> None:
         if self._selection_matches() and self.find_text.text():
+            self.editor.before_edit()
             self.editor.textCursor().insertText(self.replace_text.text())
         self.find_next()
 
@@ -82,6 +84,7 @@ class FindBar(QWidget):
         needle = self.find_text.text()
         if not needle:
             return 0
+        self.editor.before_edit()
         doc = self.editor.document()
         cursor = QTextCursor(doc)
         count = 0

@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from writer_app.engine.types import CancelToken
+from writer_app.engine.types import CancelToken, Priority
 from writer_app.errors import WriterError
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,10 @@ class _Runnable(QRunnable):
 class Job(Generic[T]):
     """A job as the GUI sees it: running or not, and a way to stop it."""
 
-    def __init__(self, lane: Lane, parent: QObject) -> None:
+    def __init__(self, lane: Lane, parent: QObject, cancellable: bool = True) -> None:
         self.lane = lane
+        # A write in progress (a save) is not cancellable: closing waits for it instead.
+        self.cancellable = cancellable
         self.cancel_token = CancelToken()
         self.signals = _JobSignals(parent)
         self.context = JobContext(self.cancel_token, self.signals.sig_progress.emit)
@@ -119,8 +121,10 @@ class JobRunner(QObject):
         on_cancelled: Callable[[], None] | None = None,
         on_progress: Callable[[object], None] | None = None,
         on_text: Callable[[str], None] | None = None,
+        priority: Priority = "user",
+        cancellable: bool = True,
     ) -> Job[T]:
-        job: Job[T] = Job(lane, self)
+        job: Job[T] = Job(lane, self, cancellable)
         self.jobs.append(job)
 
         def flush() -> None:
@@ -159,12 +163,13 @@ class JobRunner(QObject):
         job.signals.sig_cancelled.connect(cancelled)
         job.flush_timer.start()
         pool = self.inference if lane == "inference" else self.io
-        pool.start(_Runnable(fn, job.context, job.signals))
+        # Among queued jobs, one a user waits for starts before background work.
+        pool.start(_Runnable(fn, job.context, job.signals), 1 if priority == "user" else 0)
         return job
 
     def cancel_all(self, lane: Lane | None = None) -> list[Job[Any]]:
-        """Cancel running jobs (of one lane, or all); the ones cancelled."""
-        stopped = [j for j in self.jobs if lane is None or j.lane == lane]
+        """Cancel running jobs (of one lane, or all) but writes; the ones cancelled."""
+        stopped = [j for j in self.jobs if j.cancellable and (lane is None or j.lane == lane)]
         for job in stopped:
             job.cancel()
         return stopped

@@ -3,6 +3,7 @@ wires them to the flows that do the work (suggestions, files, the model, drops).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from writer_app.tasks.actions import all_actions
 from writer_app.ui import layout_memory, operations
 from writer_app.ui.drops import Drops
 from writer_app.ui.editor import Editor
-from writer_app.ui.files import Files
+from writer_app.ui.files import SAVE_WAIT_S, Files
 from writer_app.ui.find_bar import FindBar
 from writer_app.ui.jobs import JobRunner
 from writer_app.ui.model_control import ModelControl, StatusWidgets
@@ -37,6 +38,7 @@ from writer_app.ui.summary_pane import SummaryPane
 from writer_app.ui.translation_pane import TranslationPane
 
 StandardKey = Keys.StandardKey
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -252,23 +254,23 @@ class MainWindow(QMainWindow):
         return self.files.offer_recovery()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.editor.document().isModified():
-            event.ignore()  # asked first; a save chosen there closes the window when done
-            self.files.confirm_discard(self._close_now)
+        if self.files.is_modified():
+            # Asked first. Save closes the window once the text is on disk (and asks again
+            # if more was typed meanwhile); Discard closes it at once.
+            event.ignore()
+            # Closing again from inside this event would be ignored by Qt: after it.
+            self.files.confirm_discard(lambda: QTimer.singleShot(0, self.close))
             return
-        self._close_now(event)
+        self._shut_down()
+        event.accept()
 
-    def _close_now(self, event: QCloseEvent | None = None) -> None:
-        """Cancel the work in the background (it stops within a token), wait only for a save
-        that is writing, and close the engine after the job it runs."""
+    def _shut_down(self) -> None:
+        """Stop the work in the background (it stops within a token), wait only for saves
+        being written, and close the engine after the job it runs."""
         stopped = self.runner.cancel_all()
         if stopped:
-            self.statusBar().showMessage(f"Stopped {len(stopped)} background job(s).")
-        self.files.shutdown()
+            log.info("closing: stopped %d background job(s)", len(stopped))
+        if not self.files.shutdown():
+            log.warning("closing: a save did not finish in %d s", SAVE_WAIT_S)
         self.host.close()
         layout_memory.save(self)
-        if event is None:
-            self.editor.document().setModified(False)
-            self.close()
-        else:
-            event.accept()

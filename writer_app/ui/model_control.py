@@ -75,6 +75,8 @@ class ModelControl(QObject):
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _d: self.rescan_timer.start())
         menu.aboutToShow.connect(self._menu_opening)
+        menu.aboutToHide.connect(self._menu_closed)
+        self._refill_when_closed = False
         host.sig_loading.connect(self._loading)
         host.sig_model_loaded.connect(self._loaded)
         host.sig_load_failed.connect(self._load_failed)
@@ -83,7 +85,10 @@ class ModelControl(QObject):
 
     # --- finding models ---------------------------------------------------------------
     def _watch_folders(self) -> None:
-        wanted = [str(f) for f in self.folders if f.is_dir()]
+        # Models sit in publisher/model/ folders too (LM Studio): the folders searched and
+        # each model's own folder, as the last search found them.
+        wanted = list(dict.fromkeys([*(str(f) for f in self.folders if f.is_dir()),
+                                     *(str(m.path.parent) for m in self.found)]))
         known = set(self.watcher.directories())
         missing = [f for f in wanted if f not in known]
         if missing:
@@ -99,9 +104,20 @@ class ModelControl(QObject):
 
     def _found(self, found: list[FoundModel]) -> None:
         self._scanning = False
+        changed = found != self.found
         self.found = found
-        self.fill_menu()
+        self._watch_folders()
+        if changed:
+            if self.menu.isVisible():  # not under the user's pointer: when it closes
+                self._refill_when_closed = True
+            else:
+                self.fill_menu()
         self.sig_models_found.emit(found)
+
+    def _menu_closed(self) -> None:
+        if self._refill_when_closed:
+            self._refill_when_closed = False
+            QTimer.singleShot(0, self.fill_menu)  # after the triggered action has run
 
     def _scan_failed(self, message: str) -> None:
         self._scanning = False

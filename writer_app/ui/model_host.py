@@ -9,6 +9,7 @@ when it starts (jobs take the engine when they start, not when they are queued).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,13 @@ class ModelHost(QObject):
         super().__init__(parent)
         self.runner = runner
         self._engine: Engine | None = None
-        self.loading = False
+        self._lock = threading.Lock()  # the swap (inference lane) against close (GUI)
+        self._closed = False
+        self._loads = 0  # loads queued or running
+
+    @property
+    def loading(self) -> bool:
+        return self._loads > 0
 
     @property
     def engine(self) -> Engine | None:
@@ -56,12 +63,18 @@ class ModelHost(QObject):
         self._swap_in(engine.info.path.name, lambda: engine)
 
     def _swap_in(self, name: str, make: Callable[[], Engine]) -> None:
-        self.loading = True
+        self._loads += 1
         self.sig_loading.emit(name)
 
         def work(_ctx: JobContext) -> Engine:
             engine = make()
-            old, self._engine = self._engine, engine
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    old, self._engine = self._engine, engine
+            if closed:  # the window closed during the load: this engine is not wanted
+                engine.close()
+                raise WriterError("closed during the load")
             if old is not None:
                 old.close()  # nothing else runs on this lane now, so nothing waits
             return engine
@@ -69,15 +82,19 @@ class ModelHost(QObject):
         self.runner.run(work, lane="inference", on_done=self._loaded, on_failed=self._failed)
 
     def _loaded(self, engine: Engine) -> None:
-        self.loading = False
+        self._loads -= 1
         self.sig_model_loaded.emit(engine)
 
     def _failed(self, message: str) -> None:
-        self.loading = False
-        self.sig_load_failed.emit(message)
+        self._loads -= 1
+        if not self._closed:
+            self.sig_load_failed.emit(message)
 
     def close(self) -> None:
-        """Close the engine after whatever runs on the inference lane now (cancel it first)."""
-        engine, self._engine = self._engine, None
+        """Close the engine after whatever runs on the inference lane now (cancel it first);
+        a load still running closes what it loads."""
+        with self._lock:
+            self._closed = True
+            engine, self._engine = self._engine, None
         if engine is not None:
-            self.runner.run(lambda _ctx: engine.close(), lane="inference")
+            self.runner.run(lambda _ctx: engine.close(), lane="inference", cancellable=False)

@@ -47,10 +47,10 @@ class Callbacks(Generic[T]):
 
 
 def _run(runner: JobRunner, work: Callable[[JobContext], T], callbacks: Callbacks[T],
-         lane: Lane = "io") -> Job[T]:
-    return runner.run(work, lane=lane, on_done=callbacks.done, on_failed=callbacks.failed,
-                      on_cancelled=callbacks.cancelled, on_progress=callbacks.progress,
-                      on_text=callbacks.text)
+         lane: Lane = "io", cancellable: bool = True) -> Job[T]:
+    return runner.run(work, lane=lane, cancellable=cancellable, on_done=callbacks.done,
+                      on_failed=callbacks.failed, on_cancelled=callbacks.cancelled,
+                      on_progress=callbacks.progress, on_text=callbacks.text)
 
 
 # --- the model -------------------------------------------------------------------------
@@ -173,21 +173,35 @@ def import_document(runner: JobRunner, path: Path, callbacks: Callbacks[str]) ->
     return _run(runner, work, callbacks)
 
 
-def save_text(runner: JobRunner, path: Path, text: str,
+def save_text(runner: JobRunner, path: Path, text: str, writes: file_ops.Writes,
               callbacks: Callbacks[Path]) -> Job[Path]:
-    """Write atomically (and synced); the autosave is then no longer needed."""
+    """Write atomically (and synced); not cancellable: closing waits for it."""
 
     def work(_ctx: JobContext) -> Path:
-        file_ops.write_atomically(path, text)
-        file_ops.clear_autosave()
+        with writes.writing():
+            file_ops.write_atomically(path, text)
         return path
 
-    return _run(runner, work, callbacks)
+    writes.queued()
+    return _run(runner, work, callbacks, cancellable=False)
 
 
-def autosave(runner: JobRunner, text: str, path: Path | None,
-             callbacks: Callbacks[None]) -> Job[None]:
-    return _run(runner, lambda _ctx: file_ops.autosave(text, path), callbacks)
+def autosave(runner: JobRunner, slot: file_ops.AutosaveSlot, text: str, path: Path | None,
+             edit: int, writes: file_ops.Writes, callbacks: Callbacks[bool]) -> Job[bool]:
+    """The text as of edit number `edit`, unless a newer one (or a clear) came first."""
+
+    def work(_ctx: JobContext) -> bool:
+        with writes.writing():
+            return slot.write(text, path, edit)
+
+    writes.queued()
+    return _run(runner, work, callbacks, cancellable=False)
+
+
+def clear_autosave(runner: JobRunner, slot: file_ops.AutosaveSlot, through: int,
+                   callbacks: Callbacks[None]) -> Job[None]:
+    """The text up to edit `through` is saved: its autosave is no longer needed."""
+    return _run(runner, lambda _ctx: slot.clear(through), callbacks, cancellable=False)
 
 
 # The newest settings waiting to be written (the GUI thread only holds this lock for a
@@ -210,5 +224,5 @@ def save_settings(runner: JobRunner, prefs: settings.Settings,
             if newest is not None:
                 settings.save(newest)
 
-    return _run(runner, work, callbacks)
+    return _run(runner, work, callbacks, cancellable=False)
 

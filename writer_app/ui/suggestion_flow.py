@@ -81,19 +81,24 @@ class SuggestionFlow(QObject):
         # Regenerating asks for another wording: not below the user's temperature.
         options = prefs.sampling(temperature=max(prefs.temperature, 0.2)
                                  if pending.result else 0.2)
+        # Each outcome is for this suggestion only: one rejected meanwhile, or followed by
+        # another, is past.
+        def current() -> bool:
+            return self.pending is pending
+
         pending.job = operations.suggest(
             self.runner, self.host.take, pending.action, pending.original,
             pending.instruction or None, options,
-            operations.Callbacks(done=self._done, failed=self._ended,
-                                 cancelled=lambda: self._ended("Stopped."),
-                                 progress=lambda tps: self.sig_speed.emit(f"{tps:.0f} tokens/s"),
-                                 text=self.pane.append))
+            operations.Callbacks(
+                done=lambda result: self._done(pending, result) if current() else None,
+                failed=lambda message: self._ended(message) if current() else None,
+                cancelled=lambda: self._ended("Stopped.") if current() else None,
+                progress=lambda tps: self.sig_speed.emit(f"{tps:.0f} tokens/s")
+                if current() else None,
+                text=lambda piece: self.pane.append(piece) if current() else None))
 
-    def _done(self, result: RewriteResult) -> None:
-        pending = self.pending
+    def _done(self, pending: Pending, result: RewriteResult) -> None:
         self.sig_speed.emit("")
-        if pending is None:  # rejected while it was written
-            return
         pending.result = result
         if result.text == pending.original:
             note = "No change suggested."
@@ -121,6 +126,7 @@ class SuggestionFlow(QObject):
     def reject(self) -> None:
         self.stop()
         self.pending = None
+        self.sig_speed.emit("")
         self.pane.view.clear()
         self.pane.show_message("Suggestion rejected.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -28,6 +29,15 @@ from writer_app.tasks.summarize import SummaryResult
 from writer_app.ui import operations
 from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
+
+
+@dataclass(frozen=True)
+class _OwnText:
+    """The writer's text, waiting to be read as Markdown."""
+
+    text: str
+    title: str
+
 
 # What can be summarized: a file, a web address (downloaded when its turn comes), or text
 # already in memory (the writer's own).
@@ -57,7 +67,7 @@ class SummaryPane(QWidget):
         self.runner = runner
         self.engine = engine
         self.own_text = own_text  # () -> (text, what it is: "the selection" or the file name)
-        self.queue: deque[Source] = deque()
+        self.queue: deque[Source | _OwnText] = deque()
         self.job: Job[Document] | Job[SummaryResult] | None = None
 
         self.length = QComboBox(self)
@@ -123,10 +133,27 @@ class SummaryPane(QWidget):
         if not text.strip():
             self.progress.setText("There is no text to summarize yet.")
             return
+        if self.busy:  # queued behind the summary running now, read when its turn comes
+            self.queue.append(_OwnText(text, what))
+            return
+        self._read_own_text(_OwnText(text, what))
+
+    def _read_own_text(self, own: _OwnText) -> None:
         # Reading the text's Markdown structure takes a while for a long text: off the
-        # GUI thread.
-        operations.writers_text(self.runner, text, what, operations.Callbacks(
-            done=lambda doc: self.add([doc]), failed=self.progress.setText))
+        # GUI thread, as a job of the pane (Stop stops it).
+        self.title.setText(own.title)
+        self.output.clear()
+        self.progress.setText("Reading your text…")
+        self._set_running(True)
+
+        def read(doc: Document) -> None:
+            self.job = None
+            self._summarize(doc, doc)
+
+        self.job = operations.writers_text(self.runner, own.text, own.title,
+                                           operations.Callbacks(done=read,
+                                                                failed=self._failed,
+                                                                cancelled=self._stopped))
 
     def open_dialog(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Summarize documents", "",
@@ -147,6 +174,9 @@ class SummaryPane(QWidget):
             self._set_running(False)
             return
         source = self.queue.popleft()
+        if isinstance(source, _OwnText):
+            self._read_own_text(source)
+            return
         waiting = f" ({len(self.queue)} more waiting)" if self.queue else ""
         self.title.setText(f"{source_name(source)}{waiting}")
         self.output.clear()
