@@ -160,6 +160,7 @@ class Scenarios:
         path.write_text(big_text(20 << 20), encoding="utf-8")
         opened: list[object] = []
         self.w.files.sig_opened.connect(opened.append)
+        self.w.editor.document().setModified(False)  # no "save your changes?" question
         self.w.files.open_path(path)
         wait(lambda: bool(opened), 120)
 

@@ -127,3 +127,22 @@ def test_a_model_loading_when_the_window_closes_is_closed_too(qtbot, default_mod
     qtbot.waitUntil(lambda: not w.host.loading, timeout=60000)
     assert w.host.engine is None  # the engine it loaded was not kept, and was closed
     w.close()
+
+
+def test_background_work_gives_way_and_never_queues(qtbot, fake_window):
+    from writer_app.engine.types import GenerationRequest
+
+    w = fake_window
+    slow = FakeBackend("slowly " * 40, delay=0.02)
+    with qtbot.waitSignal(w.host.sig_model_loaded, timeout=10000):
+        w.host.use(Engine(slow))
+    select_all(w, ORIGINAL)
+    w.suggesting.suggest("continue")  # a user's request, on the inference lane
+    qtbot.waitUntil(lambda: slow.running == 1, timeout=10000)
+    outcome: list[str] = []
+    w.runner.run(lambda _ctx: w.host.take().generate(GenerationRequest(
+        prompt="ghost text", priority="background")), lane="background",
+        on_done=lambda r: outcome.append("done"), on_failed=outcome.append)
+    qtbot.waitUntil(lambda: bool(outcome), timeout=5000)
+    assert outcome == ["the model is busy with another request"]
+    assert w.suggesting.running  # the user's suggestion goes on

@@ -20,8 +20,11 @@ from writer_app.errors import WriterError
 
 log = logging.getLogger(__name__)
 FLUSH_MS = 33
-# "inference": the one thread that may use the model; "io": files, documents, downloads.
-Lane = Literal["inference", "io"]
+# "inference": the thread for what the user asked the model for; "background": the thread
+# for model work nobody waits on (it asks the engine with priority "background", which
+# refuses rather than queue behind the inference lane's job, and gives way to it);
+# "io": files, documents, downloads.
+Lane = Literal["inference", "background", "io"]
 T = TypeVar("T")
 
 
@@ -106,7 +109,9 @@ class JobRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.inference = QThreadPool(self)
-        self.inference.setMaxThreadCount(1)  # one lane: a model is used by one thread
+        self.inference.setMaxThreadCount(1)  # what the user asked for, in order
+        self.background = QThreadPool(self)
+        self.background.setMaxThreadCount(1)
         self.io = QThreadPool(self)
         self.io.setMaxThreadCount(4)
         self.jobs: list[Job[Any]] = []
@@ -162,7 +167,7 @@ class JobRunner(QObject):
         job.signals.sig_failed.connect(failed)
         job.signals.sig_cancelled.connect(cancelled)
         job.flush_timer.start()
-        pool = self.inference if lane == "inference" else self.io
+        pool = self._pools()[lane]
         # Among queued jobs, one a user waits for starts before background work.
         pool.start(_Runnable(fn, job.context, job.signals), 1 if priority == "user" else 0)
         return job
@@ -174,8 +179,11 @@ class JobRunner(QObject):
             job.cancel()
         return stopped
 
+    def _pools(self) -> dict[Lane, QThreadPool]:
+        return {"inference": self.inference, "background": self.background, "io": self.io}
+
     def wait(self, msecs: int = 30000, lane: Lane | None = None) -> bool:
         """Wait for running jobs (of one lane, or all)."""
-        pools = [self.inference, self.io] if lane is None else \
-            [self.inference if lane == "inference" else self.io]
-        return all(pool.waitForDone(msecs) for pool in pools)
+        pools = self._pools()
+        return all(pool.waitForDone(msecs)
+                   for name, pool in pools.items() if lane is None or name == lane)

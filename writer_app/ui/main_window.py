@@ -36,6 +36,7 @@ from writer_app.ui.suggestion_flow import SuggestionFlow
 from writer_app.ui.suggestion_pane import SuggestionPane
 from writer_app.ui.summary_pane import SummaryPane
 from writer_app.ui.translation_pane import TranslationPane
+from writer_app.ui.word_count import WordCount
 
 StandardKey = Keys.StandardKey
 log = logging.getLogger(__name__)
@@ -191,13 +192,8 @@ class MainWindow(QMainWindow):
         self.files.sig_title_changed.connect(self.setWindowTitle)
         self.files.sig_status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.editor.document().modificationChanged.connect(self.setWindowModified)
-        # Counting words copies the whole text: do it once typing pauses, not per key.
-        self.words_timer = QTimer(self)
-        self.words_timer.setSingleShot(True)
-        self.words_timer.setInterval(250)
-        self.words_timer.timeout.connect(lambda: self.words_label.setText(
-            f"{len(self.editor.toPlainText().split())} words"))
-        self.editor.document().contentsChanged.connect(self.words_timer.start)
+        self.word_count = WordCount(self.editor.document(), self)
+        self.word_count.sig_counted.connect(lambda n: self.words_label.setText(f"{n} words"))
         self.files.set_text("", None)
 
 

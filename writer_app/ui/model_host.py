@@ -1,10 +1,11 @@
 """The loaded model, as the window sees it: loads in the background, keeps the previous
 model when a load fails, and says which model and device are in use.
 
-Everything that touches an engine runs on the inference lane, the swap included: the new
-engine replaces the old one there, and the old one is closed there, so the GUI thread
-never waits on an engine's lock, and a job queued during a load takes the new engine
-when it starts (jobs take the engine when they start, not when they are queued).
+The swap runs on the inference lane: the new engine replaces the old one there, and the
+old one is closed there (after the user's job before it; background work using it is
+stopped), so the GUI thread never waits on an engine, and a job queued during a load
+takes the new engine when it starts (jobs take the engine when they start, not when they
+are queued).
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class ModelHost(QObject):
                 engine.close()
                 raise WriterError("closed during the load")
             if old is not None:
-                old.close()  # nothing else runs on this lane now, so nothing waits
+                # The user's jobs run on this lane, so none is using it; background work
+                # using it is stopped by the close.
+                old.close()
             return engine
 
         self.runner.run(work, lane="inference", on_done=self._loaded, on_failed=self._failed)
