@@ -90,8 +90,7 @@ class _Runnable(QRunnable):
 class Job(Generic[T]):
     """A job as the GUI sees it: running or not, and a way to stop it."""
 
-    def __init__(self, lane: Lane, parent: QObject, cancellable: bool = True) -> None:
-        self.lane = lane
+    def __init__(self, parent: QObject, cancellable: bool = True) -> None:
         # A write in progress (a save) is not cancellable: closing waits for it instead.
         self.cancellable = cancellable
         self.cancel_token = CancelToken()
@@ -114,6 +113,8 @@ class JobRunner(QObject):
         self.background.setMaxThreadCount(1)
         self.io = QThreadPool(self)
         self.io.setMaxThreadCount(4)
+        self.pools: dict[Lane, QThreadPool] = {"inference": self.inference,
+                                               "background": self.background, "io": self.io}
         self.jobs: list[Job[Any]] = []
 
     def run(
@@ -129,7 +130,7 @@ class JobRunner(QObject):
         priority: Priority = "user",
         cancellable: bool = True,
     ) -> Job[T]:
-        job: Job[T] = Job(lane, self, cancellable)
+        job: Job[T] = Job(self, cancellable)
         self.jobs.append(job)
 
         def flush() -> None:
@@ -167,23 +168,14 @@ class JobRunner(QObject):
         job.signals.sig_failed.connect(failed)
         job.signals.sig_cancelled.connect(cancelled)
         job.flush_timer.start()
-        pool = self._pools()[lane]
+        pool = self.pools[lane]
         # Among queued jobs, one a user waits for starts before background work.
         pool.start(_Runnable(fn, job.context, job.signals), 1 if priority == "user" else 0)
         return job
 
-    def cancel_all(self, lane: Lane | None = None) -> list[Job[Any]]:
-        """Cancel running jobs (of one lane, or all) but writes; the ones cancelled."""
-        stopped = [j for j in self.jobs if j.cancellable and (lane is None or j.lane == lane)]
+    def cancel_all(self) -> list[Job[Any]]:
+        """Cancel the running jobs but writes; the ones cancelled."""
+        stopped = [j for j in self.jobs if j.cancellable]
         for job in stopped:
             job.cancel()
         return stopped
-
-    def _pools(self) -> dict[Lane, QThreadPool]:
-        return {"inference": self.inference, "background": self.background, "io": self.io}
-
-    def wait(self, msecs: int = 30000, lane: Lane | None = None) -> bool:
-        """Wait for running jobs (of one lane, or all)."""
-        pools = self._pools()
-        return all(pool.waitForDone(msecs)
-                   for name, pool in pools.items() if lane is None or name == lane)
