@@ -17,7 +17,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 LLAMA_BUILD := $(PY) scripts/llama_build.py
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup bench package portability
+.PHONY: run test setup bench package portability fuzz
 
 run: $(APP_STAMP) $(MODEL)
 	$(BIN)/writer-app
@@ -33,6 +33,12 @@ setup: $(APP_STAMP) $(MODEL)
 # (Debian's qemu-user).
 portability: $(TEST_STAMP) $(MODEL)
 	$(BIN)/pytest tests/test_portability.py
+
+# Part of `make test` (3,000 mutants); alone, a longer seeded pass over every loader.
+FUZZ_SEED  ?= 1
+FUZZ_COUNT ?= 50000
+fuzz: $(TEST_STAMP)
+	$(PY) -m tests.fuzz --seed $(FUZZ_SEED) --count $(FUZZ_COUNT)
 
 bench: $(TEST_STAMP) $(MODEL)
 	$(PY) benchmarks/engine_throughput.py

@@ -68,6 +68,22 @@ def hf_engine(default_model_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture
+def bare_window(qtbot):
+    """The main window without a model (file and editing flows)."""
+    from writer_app import paths
+    from writer_app.settings import Settings
+    from writer_app.ui.main_window import MainWindow
+
+    w = MainWindow(Settings(), paths.model_search_dirs(), load_model=False)
+    w.show()
+    yield w
+    if w.isVisible():
+        w.editor.document().setModified(False)
+        w.close()
+    w.deleteLater()
+
+
+@pytest.fixture
 def window(qtbot):
     """The main window with the default model loaded. Closed here rather than by qtbot,
     which closes widgets before fixtures end and would meet the unsaved-changes question."""

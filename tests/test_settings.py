@@ -2,14 +2,20 @@ import json
 import logging
 import math
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from writer_app import paths, settings
 from writer_app.engine.types import EngineConfig
+from writer_app.errors import WriterError
 from writer_app.settings import SCHEMA_VERSION, Settings, SettingsError
+from writer_app.tasks.actions import ActionError, all_actions, custom_action, usable_actions
+
+from .bounded import run_bounded
 
 
 def test_writer_home_moves_every_folder(writer_home):
@@ -165,3 +171,178 @@ def test_sampling_options_come_from_the_settings_with_overrides():
     options = prefs.sampling(max_tokens=9, seed=None)
     assert (options.temperature, options.top_k, options.seed, options.max_tokens) == (0.3, 12, 5, 9)
     assert options.top_p == prefs.top_p and options.min_p == prefs.min_p
+
+
+# --- a settings file that cannot be used never stops the start ------------------------------
+
+class _Messages(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def load_and_report(path: str) -> dict:
+    """run_bounded's call: load the settings at `path` and tell what came of it."""
+    collected = _Messages()
+    settings.log.addHandler(collected)
+    prefs = settings.load(Path(path))
+    folder = Path(path).parent
+    return {"defaults": prefs == Settings(), "still_there": Path(path).exists(),
+            "aside": sorted(p.name for p in folder.iterdir() if ".bad-" in p.name),
+            "messages": collected.messages}
+
+
+def _settings_path() -> Path:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000,
+                                  '{"a": ' * 100_000 + "1" + "}" * 100_000],
+                         ids=["lists", "objects"])
+def test_a_file_nested_100000_deep_is_set_aside_within_bounds(text):
+    path = _settings_path()
+    path.write_text(text)
+    outcome = run_bounded("tests.test_settings:load_and_report", str(path))
+    assert outcome.ok, outcome.traceback
+    report = outcome.value
+    assert report["defaults"] and not report["still_there"] and len(report["aside"]) == 1
+    assert "nested too deeply" in report["messages"][0]
+    assert "defaults are in use" in report["messages"][0]
+    assert (path.parent / report["aside"][0]).read_text() == text
+    outcome.within_bounds(seconds=10, memory_mb=512)
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"[]", "not a JSON object"),
+    (b"null", "not a JSON object"),
+    (b"42", "not a JSON object"),
+    (b'"settings"', "not a JSON object"),
+    (b'{"schema_version": 2, "model_path": "caf\xe9.gguf"}', "not UTF-8 text"),
+    (b'{"schema_version": 2, "top_k": ' + b"9" * 5000 + b"}", "ValueError"),
+    (b'{"schema_version": 2, "recent_files": ["' + b"x" * (5 * 2**20) + b'"]}',
+     "larger than 4 MiB"),
+], ids=["list", "null", "number", "string", "latin-1", "5000 digits", "5 MiB"])
+def test_a_file_that_cannot_be_used_is_set_aside_with_its_reason(data, reason, caplog):
+    path = _settings_path()
+    path.write_bytes(data)
+    with caplog.at_level(logging.WARNING):
+        assert settings.load() == Settings()
+    aside = [p for p in path.parent.iterdir() if p.name.startswith("settings.json.bad-")]
+    assert len(aside) == 1 and aside[0].read_bytes() == data
+    assert not path.exists()
+    assert reason in caplog.text and "defaults are in use" in caplog.text
+    settings.save(Settings(top_k=3))  # and the next save makes a good file again
+    assert settings.load().top_k == 3
+
+
+def test_a_huge_file_is_not_read_whole(tmp_path):
+    path = tmp_path / "settings.json"
+    with path.open("wb") as f:  # 64 MiB of valid JSON
+        f.write(b'{"schema_version": 2, "recent_files": ["')
+        f.write(b"x" * 64 * 2**20)
+        f.write(b'"]}')
+    outcome = run_bounded("tests.test_settings:load_and_report", str(path))
+    assert outcome.ok, outcome.traceback
+    assert outcome.value["defaults"] and "larger than 4 MiB" in outcome.value["messages"][0]
+    outcome.within_bounds(seconds=10, memory_mb=512)
+    assert outcome.peak_mb - outcome.import_mb < 32  # about the 4 MiB read, not 64
+
+
+def test_a_folder_or_a_pipe_in_its_place_gives_the_defaults(tmp_path):
+    folder = tmp_path / "folder" / "settings.json"
+    folder.mkdir(parents=True)
+    pipe = tmp_path / "pipe" / "settings.json"
+    pipe.parent.mkdir()
+    os.mkfifo(pipe)
+    for path in (folder, pipe):  # a pipe with no writer would block a read for ever
+        outcome = run_bounded("tests.test_settings:load_and_report", str(path), timeout=20)
+        assert outcome.ok, outcome.traceback
+        report = outcome.value
+        assert report["defaults"] and report["still_there"] and report["aside"] == []
+        assert "not a regular file" in report["messages"][0]
+
+
+# --- custom actions: a bad entry is dropped alone --------------------------------------------
+
+GOOD_ACTIONS = [
+    {"name": "haiku", "label": "Haiku", "instruction": "Rewrite as a haiku."},
+    {"name": "pirate", "label": "Pirate", "instruction": "Like a pirate.", "use": "show"},
+]
+BAD_ACTIONS = [
+    ({"label": "No name", "instruction": "x"}, "lacks 'name'"),
+    ({"name": "bare"}, "lacks 'label', 'instruction'"),
+    ({"name": 5, "label": "Five", "instruction": "x"}, "custom action 5: name, label and"),
+    ({"name": "blank", "label": " ", "instruction": "x"}, "'blank': name, label and "
+                                                          "instruction must be text"),
+    ({"name": "listy", "label": "L", "instruction": ["x"]}, "'listy': name, label and"),
+    ({"name": "shout", "label": "S", "instruction": "x", "use": "shout"},
+     "'shout': 'use' must be one of replace, insert, show, not 'shout'"),
+    ({"name": "hashless", "label": "H", "instruction": "x", "use": ["show"]},
+     "'hashless': 'use' must be one of"),
+    ("just text", "custom action 'just text': each entry must be an object"),
+    (None, "custom action None: each entry must be an object"),
+    ([1, 2], "custom action [1, 2]: each entry must be an object"),
+]
+
+
+def test_bad_custom_actions_are_dropped_alone_and_named(caplog):
+    bad = [entry for entry, _ in BAD_ACTIONS]
+    path = _write({"schema_version": SCHEMA_VERSION, "top_k": 12,
+                   "custom_actions": [bad[0], GOOD_ACTIONS[0], *bad[1:], GOOD_ACTIONS[1]]})
+    with caplog.at_level(logging.WARNING):
+        prefs = settings.load()
+    assert prefs == Settings(top_k=12, custom_actions=GOOD_ACTIONS)
+    for _, reason in BAD_ACTIONS:
+        assert reason in caplog.text
+    aside = [p for p in path.parent.iterdir() if p.name.startswith("settings.json.bad-")]
+    assert len(aside) == 1 and path.exists()  # copied aside, as for any dropped value
+    names = [a.name for a in all_actions(prefs.custom_actions)]
+    assert names[-2:] == ["haiku", "pirate"]
+
+
+@pytest.mark.parametrize("value", [{"name": "x", "label": "x", "instruction": "x"},
+                                   "haiku", 7, None])
+def test_custom_actions_that_are_not_a_list_fall_back_to_none(value, caplog):
+    _write({"schema_version": SCHEMA_VERSION, "custom_actions": value, "top_k": 5})
+    with caplog.at_level(logging.WARNING):
+        assert settings.load() == Settings(top_k=5)
+    assert "custom_actions must be a list of dict" in caplog.text
+
+
+@pytest.mark.parametrize(("entry", "reason"), BAD_ACTIONS,
+                         ids=[reason for _, reason in BAD_ACTIONS])
+def test_a_bad_entry_raises_only_an_action_error(entry, reason):
+    for call in (custom_action, lambda e: all_actions([GOOD_ACTIONS[0], e])):
+        with pytest.raises(ActionError) as caught:
+            call(entry)
+        assert reason in str(caught.value)
+        assert isinstance(caught.value, WriterError) and isinstance(caught.value, ValueError)
+    with pytest.raises(SettingsError, match=re.escape(reason)):
+        settings.check("custom_actions", [entry])
+
+
+@pytest.mark.parametrize("custom", [None, 5, "haiku", {"name": "x"}])
+def test_a_custom_list_that_is_not_a_list_raises_an_action_error(custom):
+    with pytest.raises(ActionError, match="custom actions must be a list"):
+        all_actions(custom)
+
+
+def test_usable_actions_keep_the_good_entries_and_say_why_not_the_others():
+    actions, problems = usable_actions([*GOOD_ACTIONS, *(e for e, _ in BAD_ACTIONS)])
+    assert [a.name for a in actions] == [a.name for a in all_actions()] + ["haiku", "pirate"]
+    assert problems == [str(_action_error(e)) for e, _ in BAD_ACTIONS]
+    assert usable_actions(42) == (all_actions(), [
+        "custom actions must be a list of entries, not 42"])
+
+
+def _action_error(entry) -> ActionError:
+    try:
+        custom_action(entry)
+    except ActionError as exc:
+        return exc
+    raise AssertionError(f"{entry!r} was accepted")

@@ -13,13 +13,8 @@ from writer_app.ui.settings_dialog import SettingsDialog
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(Settings(), paths.model_search_dirs(), load_model=False)
-    w.show()
-    yield w
-    w.editor.document().setModified(False)
-    w.close()
-    w.deleteLater()
+def window(bare_window):
+    return bare_window
 
 
 def test_find_and_replace_all_is_one_undo_step(qtbot, window):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from writer_app import paths
@@ -19,14 +18,6 @@ from .helpers import answer_next_dialog
 BIG = ("The harbour master counted the boats before the storm.\n\n" * 80_000)  # 4.5 MB
 
 
-@pytest.fixture
-def bare_window(qtbot):
-    w = MainWindow(Settings(), paths.model_search_dirs(), load_model=False)
-    w.show()
-    yield w
-    if w.isVisible():
-        w.editor.document().setModified(False)
-        w.close()
 
 
 def test_a_large_text_goes_in_whole_in_pieces_unmodified_and_without_undo(qtbot, bare_window):

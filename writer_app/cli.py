@@ -71,6 +71,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="print a word diff: [-removed-]{+added+}")
     _model_options(rw)
     rw.add_argument("--seed", type=int)
+    _encoding_option(rw)
 
     tr = sub.add_parser("translate", help="translate a file or standard input, keeping its "
                         "Markdown structure")
@@ -80,18 +81,27 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="the source language, when detection is unsure")
     tr.add_argument("--json", action="store_true")
     _model_options(tr)
+    _encoding_option(tr)
 
     ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
                          "EPUB, HTML, RTF, Markdown, text)")
     ext.add_argument("file", help="a file, or a web page's address (downloaded once)")
     ext.add_argument("--json", action="store_true", help="print the structure as JSON")
+    _encoding_option(ext)
     summ = sub.add_parser("summarize", help="summarize a document, every part of it; "
                           "progress goes to stderr")
     summ.add_argument("file", help="a file, or a web page's address (downloaded once)")
     summ.add_argument("--length", choices=["short", "medium", "points"], default="medium")
     _model_options(summ)
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    _encoding_option(summ)
     return parser
+
+
+def _encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="the encoding of a text or Markdown file (cp1251, big5, latin-1, "
+                             "…) when the guess is wrong")
 
 
 def _folders(args: argparse.Namespace, prefs: settings.Settings) -> list[Path]:
@@ -140,7 +150,8 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
     try:
         with _interrupt_cancels(cancel):
-            path, info = download_model(args.url, folder, progress, lambda: cancel.cancelled)
+            path, info = download_model(args.url, folder, progress, lambda: cancel.cancelled,
+                                        lambda note: print(f"\n{note}", file=sys.stderr))
     except ModelDownloadCancelled as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 130
@@ -237,28 +248,38 @@ def _cmd_actions(prefs: settings.Settings) -> int:
     return 0
 
 
-def _read_input(name: str, purpose: str) -> str:
+def _read_input(name: str, purpose: str, encoding: str | None = None) -> str:
     """The text of FILE or of standard input ("-"); empty input is an error."""
-    text = sys.stdin.read() if name == "-" else _read_file(Path(name))
+    if name == "-" and encoding:
+        from writer_app.documents.text import NotText, decode_text
+
+        try:
+            text = decode_text(sys.stdin.buffer.read(), encoding).text
+        except NotText as exc:
+            raise WriterError(f"standard input: {exc}") from None
+    elif name == "-":
+        text = sys.stdin.read()
+    else:
+        text = _read_file(Path(name), encoding)
     if not text.strip():
         where = "standard input" if name == "-" else name
         raise WriterError(f"{where} is empty: there is no text to {purpose}")
     return text
 
 
-def _read_file(path: Path) -> str:
+def _read_file(path: Path, encoding: str | None = None) -> str:
     # Plain text and Markdown are read as they are, so their markup survives; any other
     # document goes through its loader.
-    if path.suffix.lower() in (".txt", ".md", ".markdown", "") and path.is_file():
-        try:
-            return path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            pass
-        except OSError as exc:
-            raise WriterError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if path.suffix.lower() in (".txt", ".md", ".markdown", ""):
+        from writer_app.documents.text import read_text_file
+
+        decoded = read_text_file(path, encoding)
+        if decoded.note:
+            print(f"writer-app: {path}: {decoded.note}", file=sys.stderr)
+        return decoded.text
     from writer_app.documents.loader import load_document
 
-    return load_document(path).text()
+    return load_document(path, encoding).text()
 
 
 def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
@@ -267,7 +288,7 @@ def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
     from writer_app.tasks.rewrite import run_action
 
     action = find_action(args.action, prefs.custom_actions)
-    text = _read_input(args.file, "work on")
+    text = _read_input(args.file, "work on", args.encoding)
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 
@@ -295,7 +316,7 @@ def _cmd_translate(args: argparse.Namespace, prefs: settings.Settings) -> int:
 
     target = language(args.to)
     source = language(args.source) if args.source else None
-    text = _read_input(args.file, "translate")
+    text = _read_input(args.file, "translate", args.encoding)
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 
@@ -328,17 +349,21 @@ def _cmd_translate(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 0
 
 
-def _read_source(source: str) -> Document:
+def _read_source(source: str, encoding: str | None = None) -> Document:
     """A file, or a web page the user named on the command line (downloaded once)."""
     from writer_app.documents.loader import load_document
     from writer_app.documents.web import load_web_page
     from writer_app.net import is_web_address
 
-    return load_web_page(source) if is_web_address(source) else load_document(Path(source))
+    doc = load_web_page(source) if is_web_address(source) else load_document(
+        Path(source), encoding)
+    for note in doc.notes:
+        print(f"writer-app: {source}: {note}", file=sys.stderr)
+    return doc
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    doc = _read_source(args.file)
+    doc = _read_source(args.file, args.encoding)
     if args.json:
         print(json.dumps(doc.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -349,7 +374,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
     from writer_app.tasks.summarize import summarize
 
-    doc = _read_source(args.file)  # a bad file is reported before the model loads
+    doc = _read_source(args.file, args.encoding)  # a bad file is reported before the model loads
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 

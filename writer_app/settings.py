@@ -4,8 +4,10 @@ once, with a schema version and atomic saves.
 The CLI, the settings dialog and the checks on a loaded file all read the declarations
 here (`choices_of`, `bounds_of`). A file written by an older version is migrated, keeping
 every value it can. A value that is not allowed (the wrong type, out of bounds, NaN) is
-dropped for its default with a warning that names it, the rest is kept, and the file as
-it was is copied aside; an unreadable file is set aside whole. None of it stops the app.
+dropped for its default with a warning that names it (a bad custom action alone, the
+good ones kept), the rest is kept, and the file as it was is copied aside; a file that
+cannot be read or parsed at all (too large, not UTF-8, not JSON, nested too deeply, not
+an object) is set aside whole. None of it stops the app: load() never raises.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import math
 import shutil
+import stat
 import time
 import typing
 from collections.abc import Callable
@@ -32,8 +35,11 @@ from writer_app.engine.types import (
     choices,
 )
 from writer_app.errors import WriterError
+from writer_app.tasks.actions import ActionError, custom_action
 
 SCHEMA_VERSION = 2
+# A settings file is a few KiB; a far larger one is not read (it would be read whole).
+MAX_FILE_BYTES = 4 * 2**20
 log = logging.getLogger(__name__)
 
 
@@ -115,10 +121,14 @@ def check(name: str, value: Any) -> Any:
             raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         return value
     if name in _LIST_ITEMS:
+        if name == "custom_actions" and isinstance(value, list):
+            _, problems = _split_actions(value)  # names the entry at fault
+            if problems:
+                raise SettingsError(problems[0])
         if not isinstance(value, list) or not all(isinstance(v, _LIST_ITEMS[name])
                                                   for v in value):
             raise SettingsError(f"{name} must be a list of {_LIST_ITEMS[name].__name__}, "
-                                f"not {value!r}")
+                                f"not {_short(value)}")
         return value
     if isinstance(default, bool) or isinstance(value, bool):
         if type(value) is not type(default):
@@ -139,6 +149,25 @@ def check(name: str, value: Any) -> Any:
                 or not low <= value <= high:
             raise SettingsError(f"{name} must be from {low:g} to {high:g}, not {value!r}")
     return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _split_actions(entries: list[Any]) -> tuple[list[Any], list[str]]:
+    """The custom action entries that can be used, and why each other one cannot
+    (tasks.actions decides)."""
+    good, problems = [], []
+    for entry in entries:
+        try:
+            custom_action(entry)
+        except ActionError as exc:
+            problems.append(f"custom_actions: {exc}")
+        else:
+            good.append(entry)
+    return good, problems
 
 
 # --- the file -------------------------------------------------------------------------------
@@ -165,22 +194,69 @@ def _migrate_1_to_2(raw: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
 
 
-def _copy_aside(path: Path) -> Path:
+def _aside_name(path: Path) -> Path:
     aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
     n = 1
     while aside.exists():
         aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
         n += 1
+    return aside
+
+
+def _copy_aside(path: Path) -> Path:
+    aside = _aside_name(path)
     shutil.copyfile(path, aside)
     return aside
 
 
 def _set_aside(path: Path, reason: str) -> Path:
-    aside = _copy_aside(path)
-    path.unlink()
+    aside = _aside_name(path)
+    path.rename(aside)  # not a copy: the file may be huge
     log.warning("settings file %s could not be used (%s); it was moved to %s and the "
                 "defaults are in use", path, reason, aside)
     return aside
+
+
+class _Unusable(Exception):
+    """The settings file cannot be used at all."""
+
+
+def _unusable(path: Path, reason: str) -> None:
+    """Set the file aside when it is one; the defaults are used either way."""
+    try:
+        if path.is_file():
+            _set_aside(path, reason)
+            return
+    except OSError as exc:
+        reason = f"{reason}; it could not be moved aside either: {exc}"
+    log.warning("settings file %s could not be used (%s); the defaults are in use", path, reason)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a file could not be used, in a line."""
+    if isinstance(exc, RecursionError):
+        return "its JSON is nested too deeply"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"it is not UTF-8 text ({exc.reason} at byte {exc.start})"
+    if isinstance(exc, MemoryError):
+        return "it is too large to read"
+    if isinstance(exc, OSError):
+        return f"unreadable: {exc}"
+    if isinstance(exc, (_Unusable, json.JSONDecodeError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {_short(str(exc))}"
+
+
+def _read(path: Path) -> Any:
+    """The file's JSON value (FileNotFoundError when there is no file)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # a folder, or a pipe that would block a read
+        raise _Unusable("not a regular file")
+    with path.open("rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unusable(f"larger than {MAX_FILE_BYTES // 2**20} MiB")
+    return json.loads(data.decode("utf-8"))
 
 
 def _kept_values(raw: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -195,50 +271,54 @@ def _kept_values(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         if key not in _FIELDS:
             log.warning("settings file %s: unknown setting %r left out", path, key)
             continue
+        if key == "custom_actions" and isinstance(value, list):
+            # A bad entry is dropped alone: the user's other actions stay.
+            value, problems = _split_actions(value)
+            dropped.extend(problems)
         try:
             values[key] = check(key, value)
         except SettingsError as exc:
             dropped.append(str(exc))
     if dropped:
-        aside = _copy_aside(path)
+        try:
+            kept_in = str(_copy_aside(path))
+        except OSError as exc:  # the good values are still worth having
+            kept_in = f"nowhere (it could not be copied: {exc})"
         log.warning("settings file %s: %s; the default is used for each, the other settings "
                     "are kept, and the file as it was is in %s", path, "; ".join(dropped),
-                    aside)
+                    kept_in)
     return values
 
 
 def load(path: Path | None = None) -> Settings:
-    """Read the settings, or the defaults when there is no usable file."""
+    """Read the settings, or the defaults when there is no usable file. Never raises:
+    whatever the file holds, the window must open."""
     path = path or paths.settings_file()
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        return _from_raw(_read(path), path)
+    except FileNotFoundError:  # none yet
         return Settings()
-    except (OSError, UnicodeDecodeError) as exc:
-        if path.is_file():
-            _set_aside(path, f"unreadable: {exc}")
-        else:
-            log.warning("settings file %s is unreadable (%s); using the defaults", path, exc)
+    except Exception as exc:
+        _unusable(path, _reason(exc))
         return Settings()
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        _set_aside(path, str(exc))
-        return Settings()
+
+
+def _from_raw(raw: Any, path: Path) -> Settings:
     if not isinstance(raw, dict):
-        _set_aside(path, "not a JSON object")
-        return Settings()
+        raise _Unusable("not a JSON object")
     version = raw.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        _set_aside(path, f"unknown schema version {version!r}")
-        return Settings()
+        raise _Unusable(f"unknown schema version {_short(version)}")
     while version in MIGRATIONS:
         raw = MIGRATIONS[version](raw)
         version = raw["schema_version"]
     if version != SCHEMA_VERSION:  # written by a newer Writer: keep what this one knows
         kept = path.with_name(f"{path.name}.v{version}")
-        if not kept.exists():  # the newer Writer's file, once, before this one saves over it
-            shutil.copyfile(path, kept)
+        try:
+            if not kept.exists():  # the newer Writer's file, once, before this one saves
+                shutil.copyfile(path, kept)
+        except OSError as exc:
+            log.warning("settings file %s could not be copied to %s: %s", path, kept, exc)
         log.warning("settings file %s is of a newer version (%s); the settings this version "
                     "knows are kept, and the file as it was is in %s", path, version, kept)
     return Settings(**_kept_values(raw, path))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from writer_app.documents.limits import peek_member
+
 EXTENSIONS = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
@@ -16,23 +18,27 @@ def _zip_type(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            if "mimetype" in names:
-                mime = zf.read("mimetype")[:100].strip()
-                if mime == b"application/epub+zip":
-                    return "epub"
-                if mime == b"application/vnd.oasis.opendocument.text":
-                    return "odt"
-            if "word/document.xml" in names:
-                return "docx"
-    except (zipfile.BadZipFile, OSError, KeyError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+            NotImplementedError):  # a damaged directory, a zip format Python lacks
         return None
+    if "mimetype" in names:
+        # Never more than its first bytes: a `mimetype` can inflate to gigabytes.
+        mime = (peek_member(path, "mimetype", 100) or b"").strip()
+        if mime == b"application/epub+zip":
+            return "epub"
+        if mime == b"application/vnd.oasis.opendocument.text":
+            return "odt"
+    if "word/document.xml" in names:
+        return "docx"
     return "zip"
 
 
 def detect(path: Path, head: bytes) -> str:
     """One of text, markdown, html, pdf, docx, odt, epub, rtf, zip, or binary."""
     by_name = EXTENSIONS.get(path.suffix.lower())
-    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+    # PDF readers accept a header anywhere in the first kilobyte; a text that merely
+    # mentions "%PDF-" is still text unless its name says PDF.
+    if head.startswith(b"%PDF-") or (by_name == "pdf" and b"%PDF-" in head[:1024]):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return _zip_type(path) or (by_name if by_name in ("docx", "odt", "epub") else "zip")

@@ -14,7 +14,13 @@ BlockKind = Literal["heading", "paragraph", "list_item", "code", "table", "page_
 MAX_FILE_BYTES = 200 * 2**20
 MAX_UNZIPPED_BYTES = 500 * 2**20
 MAX_COMPRESSION_RATIO = 200
-MAX_TEXT_CHARS = 50_000_000
+# What one document may produce, counted as it is read (documents/limits.py): a long
+# book is about a million characters; a page at the 50 MiB web cap fits.
+MAX_TEXT_CHARS = 60_000_000
+MAX_BLOCKS = 1_000_000
+MAX_PAGES = 10_000
+# Heading levels and list depths beyond this are shown at this depth (Word has 9 levels).
+MAX_LEVEL = 9
 
 
 class DocumentError(WriterError):
@@ -24,7 +30,29 @@ class DocumentError(WriterError):
         self.reason = reason
 
 
+# What File > Reopen with Encoding offers (any codec name Python knows can be typed).
+ENCODING_CHOICES = (
+    "UTF-8", "Windows-1252 (Western European)", "ISO-8859-1 (Latin-1)",
+    "ISO-8859-15 (Latin-9)", "Windows-1250 (Central European)", "Windows-1251 (Cyrillic)",
+    "KOI8-R (Cyrillic)", "Windows-1253 (Greek)", "Windows-1254 (Turkish)",
+    "Windows-1255 (Hebrew)", "Windows-1256 (Arabic)", "Windows-1257 (Baltic)",
+    "Windows-1258 (Vietnamese)", "Big5 (Traditional Chinese)",
+    "GB18030 (Simplified Chinese)", "Shift_JIS (Japanese)", "EUC-JP (Japanese)",
+    "EUC-KR (Korean)", "UTF-16",
+)
+
+
 @dataclass(frozen=True)
+class Decoded:
+    """A text file's text and the encoding it was read in (and is saved back in)."""
+
+    text: str
+    encoding: str
+    # Set when the encoding is a guess the user may want to change.
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     kind: BlockKind
     text: str = ""
@@ -36,7 +64,7 @@ class Block:
         if self.kind == "heading":
             return "#" * max(1, min(self.level, 6)) + " " + self.text
         if self.kind == "list_item":
-            return "  " * self.level + "- " + self.text
+            return "  " * min(self.level, MAX_LEVEL) + "- " + self.text
         return self.text
 
 
@@ -48,6 +76,9 @@ class Document:
     title: str
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None
+    # What the user should know about how it was read: a guessed encoding, text kept
+    # as plain paragraphs.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def words(self) -> int:
@@ -75,5 +106,6 @@ class Document:
             "title": self.title,
             "pages": self.pages,
             "words": self.words,
+            "notes": self.notes,
             "blocks": [{"kind": b.kind, "text": b.text, "level": b.level} for b in self.blocks],
         }

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from writer_app.documents.model import Block, Document, DocumentError
+from writer_app.documents.limits import BlockBudget
+from writer_app.documents.model import MAX_PAGES, Block, Document, DocumentError
 
 _SENTENCE_END = re.compile(r"[.!?:;\"')\]]$")
 _BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u2013\u2014*\-]\s+")
@@ -52,7 +53,7 @@ def _blocks(page_text: str) -> list[Block]:
     return blocks
 
 
-def load_pdf(path: Path) -> Document:
+def load_pdf(path: Path, budget: BlockBudget) -> Document:
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -61,8 +62,11 @@ def load_pdf(path: Path) -> Document:
                                       "and save an unprotected copy") from None
         raise DocumentError(path, f"is not a readable PDF ({exc})") from None
     try:
-        blocks: list[Block] = []
         n_pages = len(pdf)
+        if n_pages > MAX_PAGES:
+            # A page tree can list one page a million times in a few megabytes.
+            raise DocumentError(path, f"has {n_pages:,} pages, over the {MAX_PAGES:,}-page "
+                                      "cap for one document")
         for i in range(n_pages):
             page = pdf[i]
             textpage = page.get_textpage()
@@ -71,13 +75,15 @@ def load_pdf(path: Path) -> Document:
             finally:
                 textpage.close()
                 page.close()
+            budget.spend(len(text))
             if i:
-                blocks.append(Block("page_break"))
-            blocks.extend(_blocks(text))
-        title = (pdf.get_metadata_dict().get("Title") or "").strip()
+                budget.add("page_break", counted=True)
+            for block in _blocks(text):
+                budget.add(block.kind, block.text, block.level, counted=True)
+        title = (pdf.get_metadata_dict().get("Title") or "").strip()[:1000]
     finally:
         pdf.close()
-    if not any(b.text for b in blocks):
+    if not any(b.text for b in budget.blocks):
         raise DocumentError(path, "has no extractable text (it may be a scan; text "
                                   "recognition is not supported)")
-    return Document(path, "pdf", title or path.stem, blocks, pages=n_pages)
+    return Document(path, "pdf", title or path.stem, budget.blocks, pages=n_pages)

@@ -1,22 +1,38 @@
-"""Finding model files: the app's models/, the user's models/, and folders the user added."""
+"""Finding models: GGUF files and Hugging Face model folders in the app's models/, the
+user's models/, and folders the user added.
+
+The walk runs at start-up over folders the user chose, so it must end and must not
+raise whatever it meets: link loops, unreadable folders, deep trees, a home folder of a
+million files. It follows links to folders (models are often kept on another disk) but
+visits each folder once (by device and inode), goes MAX_DEPTH levels down, skips a folder
+of more than MAX_LISTING entries and stops after MAX_ENTRIES; each of those is listed as
+a note, so the user sees why a model was not found.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from writer_app.engine import default_model
 from writer_app.engine.errors import EngineError, ModelFileError
+from writer_app.engine.model_folder import PICKLED, folder_model_info
 from writer_app.engine.model_info import ModelInfo, read_model_info
 
 # Users keep models in publisher/model/ folders (as LM Studio does): look a little deeper.
 MAX_DEPTH = 3
+# Entries looked at in each folder the user named (its subfolders included), and in any
+# one folder: a folder of more is not a models folder, and listing it costs seconds.
+MAX_ENTRIES = 100_000
+MAX_LISTING = 10_000
 # Only the first part of a split model is loadable by path; llama.cpp finds the rest.
 _LATER_SPLIT = re.compile(r"-0*(?:[2-9]|\d{2,})-of-\d+\.gguf$", re.IGNORECASE)
+_WEIGHTS = (".safetensors", *PICKLED)
 
 
 @dataclass(frozen=True)
@@ -30,59 +46,167 @@ class FoundModel:
         return self.info is not None
 
 
-def _gguf_files(folder: Path) -> Iterable[Path]:
-    base_depth = len(folder.parts)
-    for root, dirs, files in os.walk(folder, onerror=lambda _e: None):
-        if len(Path(root).parts) - base_depth >= MAX_DEPTH:
-            dirs.clear()
-        dirs.sort()
-        for name in sorted(files):
-            lower = name.lower()
-            # mmproj files hold vision projectors, not language models.
-            if lower.endswith(".gguf") and not _LATER_SPLIT.search(name) \
-                    and not lower.startswith("mmproj"):
-                yield Path(root) / name
+@dataclass(frozen=True)
+class _Hit:
+    kind: str  # "gguf", "folder" (a Hugging Face model folder), "crowded" or "stopped"
+    path: Path
 
 
-# Headers already read, by path, while the file's size and time stay the same: listing
-# 40 models again costs 40 stat calls, not 40 header reads.
-_seen_lock = threading.Lock()
-_seen: dict[Path, tuple[tuple[int, int], FoundModel]] = {}
-
-
-def _checked(path: Path) -> FoundModel:
+def _dir_key(entry: os.DirEntry[str]) -> tuple[int, int] | None:
+    """The entry's identity (device, inode) when it is a folder, following links."""
     try:
-        st = path.stat()
+        if entry.is_file(follow_symlinks=False):  # most entries: known from the listing
+            return None
+        st = entry.stat()
+    except OSError:  # a link loop, a dangling link, no permission
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
+def _listing(folder: Path) -> list[os.DirEntry[str]] | None:
+    """Up to MAX_LISTING + 1 entries of the folder, by name; None if it cannot be read."""
+    entries: list[os.DirEntry[str]] = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                entries.append(entry)
+                if len(entries) > MAX_LISTING:
+                    break
+    except OSError:
+        if not entries:
+            return None
+    return sorted(entries, key=lambda e: e.name)
+
+
+def _is_model_file(name: str) -> bool:
+    lower = name.lower()
+    # mmproj files hold vision projectors, not language models.
+    return (lower.endswith(".gguf") and not _LATER_SPLIT.search(name)
+            and not lower.startswith("mmproj"))
+
+
+def _walk(folder: Path) -> Iterator[_Hit]:
+    """Model files and model folders under `folder`, depth first in name order."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        return
+    visited = {(st.st_dev, st.st_ino)}
+    budget = MAX_ENTRIES
+    stack: list[tuple[Path, int]] = [(folder, 0)]
+    while stack:
+        here, depth = stack.pop()
+        entries = _listing(here)
+        if entries is None:
+            continue  # unreadable: what the other folders hold is still listed
+        if len(entries) > MAX_LISTING:
+            yield _Hit("crowded", here)
+            continue
+        if len(entries) > budget:
+            yield _Hit("stopped", folder)
+            return
+        budget -= len(entries)
+        names = {e.name for e in entries}
+        if "config.json" in names and any(n.endswith(_WEIGHTS) for n in names):
+            yield _Hit("folder", here)
+        subfolders = []
+        for entry in entries:
+            key = _dir_key(entry)
+            if key is None:
+                if _is_model_file(entry.name):
+                    yield _Hit("gguf", here / entry.name)
+            elif depth < MAX_DEPTH and key not in visited:
+                visited.add(key)
+                subfolders.append((here / entry.name, depth + 1))
+        stack.extend(reversed(subfolders))
+
+
+# What was already read, by path, while the file's (or folder config's) size and time stay
+# the same: listing 40 models again costs 40 stat calls, not 40 header reads.
+_seen_lock = threading.Lock()
+_seen: dict[Path, tuple[tuple[int, ...], FoundModel]] = {}
+
+
+def _stamp(paths: Iterable[Path]) -> tuple[int, ...]:
+    stamp: list[int] = []
+    for p in paths:
+        st = os.stat(p)
+        stamp += [st.st_size, st.st_mtime_ns]
+    return tuple(stamp)
+
+
+def _checked(hit: _Hit) -> FoundModel:
+    path = hit.path
+    folder = hit.kind == "folder"
+    try:
+        stamp: tuple[int, ...] | None = _stamp([path, path / "config.json"] if folder
+                                               else [path])
     except OSError as exc:
-        return FoundModel(path, None, f"cannot be read: {exc.strerror or exc}")
-    stamp = (st.st_size, st.st_mtime_ns)
+        if not folder:
+            return FoundModel(path, None, f"cannot be read: {exc.strerror or exc}")
+        stamp = None  # its check below says which file is missing, and is not kept
     with _seen_lock:
         known = _seen.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
     try:
-        found = FoundModel(path, read_model_info(path), None)
+        info = folder_model_info(path) if folder else read_model_info(path)
+        found = FoundModel(path, info, None)
     except ModelFileError as exc:
         found = FoundModel(path, None, exc.reason)
-    with _seen_lock:
-        _seen[path] = (stamp, found)
+    if stamp is not None:
+        with _seen_lock:
+            _seen[path] = (stamp, found)
     return found
+
+
+def _file_key(path: Path) -> object:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path  # unreadable: listed once, with its error
+    return (st.st_dev, st.st_ino)
 
 
 def discover(folders: Iterable[Path]) -> list[FoundModel]:
-    """Every GGUF file in the folders, checked; bad files are listed with their error."""
+    """Every model in the folders, checked; bad ones are listed with their error.
+
+    Never raises: a folder that cannot be searched is skipped, and whatever goes wrong
+    with one model is that model's error, so the window always starts."""
     found: list[FoundModel] = []
-    seen: set[Path] = set()
+    seen: set[object] = set()
     for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in _gguf_files(folder):
-            real = path.resolve()
-            if real in seen:
-                continue
-            seen.add(real)
-            found.append(_checked(path))
+        try:
+            for hit in _walk(folder):
+                if hit.kind in ("crowded", "stopped"):
+                    found.append(FoundModel(hit.path, None, _crowded(hit.kind)))
+                    continue
+                key = _file_key(hit.path)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(_checked_safely(hit))
+        except Exception as exc:  # a bug must not keep the window from starting
+            found.append(FoundModel(folder, None, f"could not be searched ({exc})"))
     return found
+
+
+def _crowded(kind: str) -> str:
+    if kind == "crowded":
+        return (f"holds more than {MAX_LISTING} files and folders; Writer did not look for "
+                "models in it (keep models in a folder of their own)")
+    return (f"holds more than {MAX_ENTRIES} files and folders within {MAX_DEPTH} levels; "
+            "Writer stopped looking there (keep models in a folder of their own)")
+
+
+def _checked_safely(hit: _Hit) -> FoundModel:
+    try:
+        return _checked(hit)
+    except Exception as exc:  # the model's error, not the window's
+        return FoundModel(hit.path, None, f"could not be checked ({type(exc).__name__}: "
+                                          f"{exc})")
 
 
 def resolve(name_or_path: str | None, folders: Iterable[Path]) -> ModelInfo:
@@ -92,7 +216,7 @@ def resolve(name_or_path: str | None, folders: Iterable[Path]) -> ModelInfo:
         candidate = Path(name_or_path).expanduser()
         if candidate.exists() or os.sep in name_or_path:
             return read_model_info(candidate)
-    models = discover(folders)
+    models = [m for m in discover(folders) if m.path.suffix.lower() == ".gguf"]
     usable = [m for m in models if m.info is not None]
     if name_or_path:
         wanted = name_or_path.lower()

@@ -8,12 +8,14 @@ every token), counts tokens exactly, and checks the cancel token between tokens.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import llama_cpp
+from llama_cpp import llama_chat_format
 
 from writer_app.engine import hardware, llama_runtime
 from writer_app.engine.chat_template import render_chat
@@ -59,14 +61,15 @@ class LlamaCppBackend(LocalPrompts):
             hardware.check_memory(
                 info, hardware.kv_cache_bytes(info, self.context_length) + RUNTIME_OVERHEAD)
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(info.path),
-                n_ctx=self.context_length,
-                n_threads=self.threads,
-                n_threads_batch=max(self.threads, hardware.batch_threads()),
-                n_gpu_layers=self.device.gpu_layers,
-                verbose=False,
-            )
+            with _no_chat_handlers():
+                self._llm = llama_cpp.Llama(
+                    model_path=str(info.path),
+                    n_ctx=self.context_length,
+                    n_threads=self.threads,
+                    n_threads_batch=max(self.threads, hardware.batch_threads()),
+                    n_gpu_layers=self.device.gpu_layers,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineError(f"{info.path}: llama.cpp could not load the model ({exc}); "
                               f"the file may be for an architecture ({info.architecture}) "
@@ -94,8 +97,10 @@ class LlamaCppBackend(LocalPrompts):
         llama_cpp.llama_set_abort_callback(self._llm.ctx,
                                            self._abort_cb if on else self._no_abort, None)
 
-    def render_chat(self, messages: list[ChatMessage]) -> str:
-        return render_chat(self.info.chat_template, messages, self._bos_text, self._eos_text)
+    def render_chat(self, messages: list[ChatMessage],
+                    cancelled: Callable[[], bool] | None = None) -> str:
+        return render_chat(self.info.chat_template, messages, self._bos_text, self._eos_text,
+                           cancelled=cancelled)
 
     def tokenize_prompt(self, prompt: str) -> list[int]:
         # A template that writes the BOS token itself must not get a second one.
@@ -169,6 +174,30 @@ class LlamaCppBackend(LocalPrompts):
 
     def close(self) -> None:
         self._llm.close()
+
+
+class _UnusedChatFormatter:
+    """Stands in for llama-cpp-python's chat formatter while a model loads (see below)."""
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def to_chat_handler(self) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _no_chat_handlers() -> Iterator[None]:
+    """Llama() compiles every chat template in the file into a chat handler the engine
+    never uses (it renders templates itself, within limits: chat_template.py). jinja2
+    folds constants as it compiles, so a template holding `{{ 'A'*3000000000 }}` would
+    build that string while the model loads."""
+    formatter = llama_chat_format.Jinja2ChatFormatter
+    llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
+    try:
+        yield
+    finally:
+        llama_chat_format.Jinja2ChatFormatter = formatter  # type: ignore[misc]
 
 
 def _grammar(vocab: object, constraint: Constraint) -> llama_cpp.LlamaGrammar:

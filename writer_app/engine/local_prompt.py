@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from writer_app.engine.errors import PromptTooLongError
 from writer_app.engine.types import ChatMessage, GenerationRequest
@@ -13,7 +14,8 @@ class LocalPrompts(ABC):
     context_length: int
 
     @abstractmethod
-    def render_chat(self, messages: list[ChatMessage]) -> str: ...
+    def render_chat(self, messages: list[ChatMessage],
+                    cancelled: Callable[[], bool] | None = None) -> str: ...
 
     @abstractmethod
     def tokenize_prompt(self, prompt: str) -> list[int]: ...
@@ -21,7 +23,8 @@ class LocalPrompts(ABC):
     def render_prompt(self, request: GenerationRequest) -> str:
         """The exact text the model reads."""
         if request.messages is not None:
-            return self.render_chat(request.messages)
+            # A model's template runs within limits and stops when the request is.
+            return self.render_chat(request.messages, lambda: request.cancel.cancelled)
         assert request.prompt is not None
         return request.prompt
 

@@ -1,20 +1,31 @@
 """Downloading a GGUF model the user asked for, from a link (Hugging Face or any server).
 
-The file grows as NAME.gguf.part beside its final place, so a stopped or broken download
-resumes where it was (an HTTP Range request) and discovery never lists half a model. The
-finished file is checked as a GGUF model before it takes its name; a web page served
-instead of a model (a login wall, a wrong link) is refused with that reason.
+The file grows as NAME.gguf.part beside its final place, so discovery never lists half a
+model, and a stopped or broken download resumes where it was. Resuming must never splice
+two versions of a file (the head of the old one, the tail of the new one: a "valid" GGUF
+of garbage). So the version the server named at the start (its strong ETag, else its
+Last-Modified date) is kept beside the part, in NAME.gguf.part.json, with the address and
+the length; a resume asks for the rest only if the file is still that version (If-Range)
+and takes the answer only when its Content-Range continues the part exactly. Anything
+else starts over. The finished file is checked as a GGUF model before it takes its name;
+a web page served instead of a model (a login wall, a wrong link) is refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
+import json
 import os
 import re
 import shutil
+import stat
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.client import HTTPResponse
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from writer_app.engine.errors import EngineError, ModelFileError
@@ -30,8 +41,17 @@ from writer_app.net import (
 
 # Room left on the disk after the model, so that saving the user's text still works.
 DISK_MARGIN = 200 * 2**20
+# Free space is checked again after each this many bytes: a server that names no length,
+# or another program filling the disk, still stops the download before the margin.
+SPACE_CHECK_EVERY = 8 * 2**20
+# The sidecar is a few hundred bytes; anything larger is not ours.
+MAX_SIDECAR_BYTES = 64 * 1024
+# Refuse links (open fails with ELOOP) and never block on a pipe named like the part.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 Progress = Callable[[int, int | None], None]  # bytes so far, total when known
+Notice = Callable[[str], None]  # a sentence for the status line ("starting over: ...")
 
 
 class DownloadError(EngineError):
@@ -67,14 +87,249 @@ def _gib(n: int) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
+# --- the version of the file a part holds --------------------------------------------------
+@dataclass(frozen=True)
+class _Version:
+    """What the server said of the file when the part was started."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    total: int | None
+
+    @property
+    def validator(self) -> str | None:
+        """What If-Range sends: a strong ETag, else the Last-Modified date."""
+        return self.etag or self.last_modified
+
+    @classmethod
+    def of(cls, url: str, response: HTTPResponse, total: int | None) -> _Version:
+        etag = (response.headers.get("ETag") or "").strip()
+        modified = (response.headers.get("Last-Modified") or "").strip()
+        strong = etag if etag and not etag.startswith("W/") else None  # weak: not for ranges
+        return cls(url, strong, modified or None, total)
+
+
+def _read_version(sidecar: Path) -> _Version | None:
+    """The sidecar's record, or None if there is none we can trust (then: start over)."""
+    try:
+        fd = os.open(sidecar, os.O_RDONLY | _NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = os.read(fd, MAX_SIDECAR_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        record = json.loads(data) if len(data) <= MAX_SIDECAR_BYTES else None
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    url, etag, modified, total = (record.get(k) for k in ("url", "etag", "last_modified",
+                                                           "total"))
+    if not isinstance(url, str) or not all(v is None or isinstance(v, str)
+                                           for v in (etag, modified)):
+        return None
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+        return None
+    return _Version(url, etag, modified, total)
+
+
+def _write_version(url: str, sidecar: Path, version: _Version) -> None:
+    """A new record, never through a link (write_atomically follows links, for the user's
+    files). Not atomic, and need not be: a torn record is not JSON, so it starts over."""
+    data = json.dumps(dataclasses.asdict(version)).encode()
+    try:
+        sidecar.unlink(missing_ok=True)
+        fd = os.open(sidecar, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise DownloadError(url, f"cannot write {sidecar}: {exc.strerror or exc}") from None
+
+
+# --- the part file ---------------------------------------------------------------------------
+def _not_a_plain_file(url: str, path: Path, mode: int | None = None) -> DownloadError:
+    if mode is None:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = 0
+    what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+    return DownloadError(url, f"{path} is {what}; Writer does not write through it (remove "
+                              "it, then download again)")
+
+
+def _part_size(url: str, part: Path) -> int:
+    """Bytes in the part (0 if none); refuses a part that is a link or not a file."""
+    try:
+        st = os.lstat(part)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise DownloadError(url, f"cannot read {part}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_a_plain_file(url, part, st.st_mode)
+    return st.st_size
+
+
+def _open_part(url: str, part: Path, append: bool) -> BinaryIO:
+    """The part for writing, never through a link (a link swapped in since the check)."""
+    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
+    try:
+        fd = os.open(part, flags, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a link; a pipe nobody reads
+            raise _not_a_plain_file(url, part) from None
+        raise DownloadError(url, f"cannot write {part}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_a_plain_file(url, part, mode)
+    return os.fdopen(fd, "wb")
+
+
+# --- the request: resume when safe, else start over ---------------------------------------
+@dataclass
+class _Start:
+    response: HTTPResponse | None  # None: the part already holds the whole file
+    done: int
+    version: _Version
+
+
+def _continuation_problem(response: HTTPResponse, done: int, version: _Version) -> str | None:
+    """Why a 206 answer does not continue the part exactly, or None when it does."""
+    value = (response.headers.get("Content-Range") or "").strip()
+    match = _CONTENT_RANGE.fullmatch(value)
+    if not match:
+        return f"its Content-Range is {value[:80]!r}, not a byte range"
+    start, end, total = map(int, match.groups())
+    if start != done:
+        return f"it starts at byte {start}, not at byte {done}"
+    if total != version.total:
+        return f"the file is now {total} bytes long, not {version.total}"
+    if end != total - 1:
+        return f"it ends at byte {end}, not at the end of the file"
+    length = declared_length(response)
+    if length and length != end - start + 1:
+        return f"its Content-Length {length} does not match its Content-Range"
+    etag = (response.headers.get("ETag") or "").strip()
+    if etag and version.etag and etag != version.etag:
+        return f"the file's ETag is now {etag[:80]}, not {version.etag[:80]}"
+    return None
+
+
+def _page_instead_of_model(url: str, response: HTTPResponse) -> None:
+    if response.headers.get_content_type() in ("text/html", "application/xhtml+xml"):
+        raise DownloadError(url, "answered with a web page, not a model file (a wrong link, "
+                                 "or a page that asks you to log in?)")
+
+
+def _fresh(url: str, response: HTTPResponse, sidecar: Path) -> _Start:
+    """Start over with this (whole-file) answer: the old record goes before the part is
+    truncated, so a crash in between never pairs an old record with new bytes."""
+    if response.status == 206:  # a part of the file when the whole was asked for
+        raise DownloadError(url, "answered with a part of the file (206) when Writer asked "
+                                 "for all of it")
+    _page_instead_of_model(url, response)
+    length = declared_length(response)
+    version = _Version.of(url, response, length or None)
+    sidecar.unlink(missing_ok=True)
+    return _Start(response, 0, version)
+
+
+def _request(url: str, part: Path, sidecar: Path, notice: Notice) -> _Start:
+    done = _part_size(url, part)
+    version = _read_version(sidecar) if done else None
+    if version is None or version.url != url or not version.validator \
+            or version.total is None or done > version.total:
+        if done:
+            notice("The partial download cannot be resumed safely (no record of which "
+                   "version of the file it holds); starting over.")
+        return _fresh(url, open_url(url), sidecar)
+    if done == version.total:
+        return _Start(None, done, version)  # stopped after the last byte: only the check
+    try:
+        response = open_url(url, {"Range": f"bytes={done}-",
+                                  "If-Range": version.validator or ""})
+    except urllib.error.HTTPError as exc:
+        if exc.code != 416:  # 416: the range is past the end of what the server has now
+            raise
+        exc.close()
+        notice("The server cannot continue the partial download; starting over.")
+        return _fresh(url, open_url(url), sidecar)
+    if response.status != 206:
+        # If-Range failed (the file changed) or the server ignores ranges: this answer is
+        # the whole file.
+        notice("The file on the server changed, or the server cannot resume; starting "
+               "over.")
+        return _fresh(url, response, sidecar)
+    problem = _continuation_problem(response, done, version)
+    if problem is None:
+        _page_instead_of_model(url, response)
+        return _Start(response, done, version)
+    response.close()
+    notice(f"The server's answer does not continue the partial download ({problem}); "
+           "starting over.")
+    return _fresh(url, open_url(url), sidecar)
+
+
+# --- writing ----------------------------------------------------------------------------------
+def _check_space(url: str, folder: Path, needed: int, what: str) -> None:
+    free = shutil.disk_usage(folder).free
+    if needed + DISK_MARGIN > free:
+        raise DownloadError(url, f"{what}, and {folder} has {_gib(free)} free; Writer keeps "
+                                 f"{_gib(DISK_MARGIN)} free so that your work can be saved")
+
+
+def _written(url: str, folder: Path, out: BinaryIO, body: Iterator[bytes], done: int,
+             total: int | None, progress: Progress) -> int:
+    """Write the body after `done` bytes, checking free space as it grows; the new count."""
+    checked_at = None
+    progress(done, total)
+    for chunk in body:
+        if checked_at is None or done - checked_at >= SPACE_CHECK_EVERY:
+            step = SPACE_CHECK_EVERY if total is None else min(SPACE_CHECK_EVERY,
+                                                               total - done)
+            _check_space(url, folder, step, f"the disk is nearly full after "
+                                            f"{done / 2**20:.0f} MiB")
+            checked_at = done
+        out.write(chunk)
+        done += len(chunk)
+        progress(done, total)
+    return done
+
+
+def _again(version: _Version | None) -> str:
+    if version is None or not version.validator:
+        return ("download it again to start over (the server names no version of the "
+                "file, so Writer cannot safely resume)")
+    if version.total is None:
+        return ("download it again to start over (the server named no length, so Writer "
+                "cannot check a resumed download)")
+    return "download it again to resume"
+
+
 def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: None,
-                   cancelled: Callable[[], bool] = lambda: False) -> tuple[Path, ModelInfo]:
-    """Download the model at `url` into `folder`; the checked file and what it holds."""
+                   cancelled: Callable[[], bool] = lambda: False,
+                   notice: Notice = lambda _m: None) -> tuple[Path, ModelInfo]:
+    """Download the model at `url` into `folder`; the checked file and what it holds.
+    `notice` hears a sentence when a partial download is thrown away and started over."""
     url = direct_link(url)
     if not is_web_address(url):
         raise DownloadError(url, "is not a web address (http:// or https://)")
     name = model_file_name(url)
     target = folder / name
+    if target.is_symlink():
+        raise DownloadError(url, f"{target} is a symbolic link; remove it first to download "
+                                 "the model")
     if target.exists():
         raise DownloadError(url, f"{target} is already there; remove it first to download "
                                  "it again")
@@ -83,47 +338,43 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
     except OSError as exc:
         raise DownloadError(url, f"cannot create {folder}: {exc.strerror or exc}") from None
     part = folder / (name + ".part")
-    done = part.stat().st_size if part.exists() else 0
-    total: int | None = None
+    sidecar = folder / (name + ".part.json")
+    version: _Version | None = None
+    done = 0
     try:
-        headers = {"Range": f"bytes={done}-"} if done else {}
-        with open_url(url, headers) as response:
-            if response.headers.get_content_type() in ("text/html", "application/xhtml+xml"):
-                raise DownloadError(url, "answered with a web page, not a model file (a "
-                                         "wrong link, or a page that asks you to log in?)")
-            if done and response.status != 206:
-                done = 0  # the server sends the whole file again: start over
-            length = declared_length(response)
-            total = done + length if length else None
-            free = shutil.disk_usage(folder).free
-            if length and length + DISK_MARGIN > free:
-                raise DownloadError(url, f"needs {_gib(length)} more, and {folder} has "
-                                         f"{_gib(free)} free")
-            with open(part, "ab" if done else "wb") as out:
-                progress(done, total)
-                for chunk in chunks(response, cancelled):
-                    out.write(chunk)
-                    done += len(chunk)
-                    progress(done, total)
+        start = _request(url, part, sidecar, notice)
+        version, done = start.version, start.done
+        if start.response is not None:
+            with start.response as response:
+                if version.total is not None:  # before the part grows or is truncated
+                    _check_space(url, folder, version.total - done,
+                                 f"needs {_gib(version.total - done)} more")
+                with _open_part(url, part, append=done > 0) as out:
+                    if done == 0 and version.validator:
+                        _write_version(url, sidecar, version)
+                    done = _written(url, folder, out, chunks(response, cancelled), done,
+                                    version.total, progress)
             if cancelled():
-                raise ModelDownloadCancelled(url, "stopped; download it again to resume")
+                raise ModelDownloadCancelled(url, f"stopped; {_again(version)}")
     except DownloadError:
         raise
     except urllib.error.HTTPError as exc:
-        if exc.code != 416 or not done:  # 416: nothing left to send, the .part is whole
-            raise DownloadError(url, failure_reason(exc)) from None
+        raise DownloadError(url, failure_reason(exc)) from None
     except DOWNLOAD_ERRORS as exc:
-        raise DownloadError(url, f"{failure_reason(exc)}; download it again to resume"
-                            ) from None
-    if total is not None and done < total:
+        raise DownloadError(url, f"{failure_reason(exc)}; {_again(version)}") from None
+    total = version.total
+    if total is not None and done != total:
         raise DownloadError(url, f"the connection ended at {done / 2**20:.0f} of "
-                                 f"{total / 2**20:.0f} MiB; download it again to resume")
+                                 f"{total / 2**20:.0f} MiB; {_again(version)}")
     try:
         info = read_model_info(part)
     except ModelFileError as exc:
         part.unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
         raise DownloadError(url, f"is not a usable GGUF model ({exc.reason}); nothing was "
                                  "kept") from None
     os.replace(part, target)
+    sidecar.unlink(missing_ok=True)
     name = target.stem if info.name == part.stem else info.name  # no general.name inside
     return target, dataclasses.replace(info, path=target, name=name)
+

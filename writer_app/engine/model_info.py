@@ -9,6 +9,7 @@ from typing import Any
 
 from gguf import LlamaFileType
 
+from writer_app.engine.errors import ModelFileError
 from writer_app.engine.gguf_file import GGUFHeader, read_header
 
 
@@ -60,8 +61,12 @@ def _quantization(header: GGUFHeader) -> str:
 def read_model_info(path: Path) -> ModelInfo:
     """Check a GGUF file and describe it; raises ModelFileError for a bad file."""
     header = read_header(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:  # removed or replaced since its header was read
+        raise ModelFileError(path, f"cannot be read: {exc.strerror or exc}") from None
     meta = header.metadata
-    arch = str(meta.get("general.architecture", "unknown"))
+    arch = str(meta.get("general.architecture") or "unknown")  # None: too long to keep
     template = meta.get("tokenizer.chat_template")
     ctx = meta.get(f"{arch}.context_length")
     layers = meta.get(f"{arch}.block_count")
@@ -80,7 +85,7 @@ def read_model_info(path: Path) -> ModelInfo:
         context_length=int(ctx) if isinstance(ctx, int) else 0,
         has_chat_template=isinstance(template, str) and bool(template.strip()),
         chat_template=template if isinstance(template, str) else None,
-        file_size=path.stat().st_size,
+        file_size=size,
         layers=layers if isinstance(layers, int) else 0,
         kv_width=kv_width,
     )

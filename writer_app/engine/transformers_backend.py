@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,9 +142,11 @@ class TransformersBackend(LocalPrompts):
             file_size=sum(p.stat().st_size for p in path.glob("*.safetensors")))
         self._template = self.info.chat_template or self.tokenizer.chat_template
 
-    def render_chat(self, messages: list[ChatMessage]) -> str:
+    def render_chat(self, messages: list[ChatMessage],
+                    cancelled: Callable[[], bool] | None = None) -> str:
         tok = self.tokenizer
-        return render_chat(self._template, messages, tok.bos_token or "", tok.eos_token or "")
+        return render_chat(self._template, messages, tok.bos_token or "", tok.eos_token or "",
+                           cancelled=cancelled)
 
     def tokenize_prompt(self, prompt: str) -> list[int]:
         # The chat template writes the special tokens itself.

@@ -5,9 +5,10 @@ Users add their own in the settings (`custom_actions`): one entry each, no code.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from writer_app.errors import WriterError
 
@@ -49,27 +50,71 @@ BUILT_IN: tuple[Action, ...] = (
 )
 
 
-def custom_action(entry: Mapping[str, Any]) -> Action:
-    """An action from a settings entry: {"name", "label", "instruction", "use"?}."""
-    try:
-        name, label, instruction = entry["name"], entry["label"], entry["instruction"]
-    except KeyError as exc:
-        raise WriterError(f"custom action {dict(entry)!r} lacks {exc.args[0]!r}") from None
-    use = entry.get("use", "replace")
+class ActionError(WriterError, ValueError):
+    """A custom action entry that cannot be used; the message names it and says why."""
+
+
+_FIELDS = ("name", "label", "instruction")
+# An entry comes from a file the user edits: it is quoted short in messages.
+_quote = reprlib.Repr()
+_quote.maxstring = _quote.maxother = 60
+
+
+def custom_action(entry: object) -> Action:
+    """An action from a settings entry: {"name", "label", "instruction", "use"?}.
+
+    Whatever the entry holds, the only error is ActionError naming it."""
+    if not isinstance(entry, Mapping):
+        raise ActionError(f"custom action {_quote.repr(entry)}: each entry must be an object "
+                          "with a name, a label and an instruction")
+    missing = [k for k in _FIELDS if k not in entry]
+    if missing:
+        raise ActionError(f"custom action {_quote.repr(dict(entry))} lacks "
+                          f"{', '.join(map(repr, missing))}")
+    name, label, instruction = (entry[k] for k in _FIELDS)
+    which = repr(name) if isinstance(name, str) else _quote.repr(name)
     if not all(isinstance(v, str) and v.strip() for v in (name, label, instruction)):
-        raise WriterError(f"custom action {name!r}: name, label and instruction must be text")
-    if use not in USES:
-        raise WriterError(f"custom action {name!r}: 'use' must be one of {', '.join(USES)}")
-    return Action(name, label, instruction, use, "{instruction}" in instruction)
+        raise ActionError(f"custom action {which}: name, label and instruction must be text")
+    use = entry.get("use", "replace")
+    if not isinstance(use, str) or use not in USES:
+        raise ActionError(f"custom action {which}: 'use' must be one of {', '.join(USES)}, "
+                          f"not {_quote.repr(use)}")
+    return Action(name, label, instruction, cast(ResultUse, use), "{instruction}" in instruction)
+
+
+def _entries(custom: object) -> list[object]:
+    if isinstance(custom, (str, bytes, Mapping)) or not isinstance(custom, Iterable):
+        raise ActionError(f"custom actions must be a list of entries, not {_quote.repr(custom)}")
+    return list(custom)
 
 
 def all_actions(custom: Iterable[Mapping[str, Any]] = ()) -> list[Action]:
-    """Built-in actions, then the user's; a user's action may replace a built-in one."""
+    """Built-in actions, then the user's; a user's action may replace a built-in one.
+    A bad entry raises ActionError naming it (see usable_actions to skip it instead)."""
     actions = {a.name: a for a in BUILT_IN}
-    for entry in custom:
+    for entry in _entries(custom):
         action = custom_action(entry)
         actions[action.name] = action
     return list(actions.values())
+
+
+def usable_actions(custom: object = ()) -> tuple[list[Action], list[str]]:
+    """Built-in actions and every custom one that can be used, and why each other entry
+    cannot: for a window, which must open whatever the settings hold."""
+    actions = {a.name: a for a in BUILT_IN}
+    problems: list[str] = []
+    try:
+        entries = _entries(custom)
+    except ActionError as exc:
+        return list(actions.values()), [str(exc)]
+    for entry in entries:
+        try:
+            action = custom_action(entry)
+        except ActionError as exc:
+            problems.append(str(exc))
+            continue
+        actions[action.name] = action
+    return list(actions.values()), problems
 
 
 def find_action(name: str, custom: Iterable[Mapping[str, Any]] = ()) -> Action:

@@ -12,14 +12,18 @@ them (only them), then clears the autosave.
 
 from __future__ import annotations
 
+import codecs
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from writer_app import settings
+from writer_app.documents.model import ENCODING_CHOICES, Decoded
+from writer_app.errors import WriterError
 from writer_app.ui import file_ops, operations
 from writer_app.ui.editor import Editor
 from writer_app.ui.jobs import JobRunner
@@ -35,6 +39,7 @@ MAX_RECENT = 8
 FILL_PIECE = 128 * 1024
 # How long closing waits for saves being written.
 SAVE_WAIT_S = 30
+log = logging.getLogger(__name__)
 
 
 class Files(QObject):
@@ -53,6 +58,7 @@ class Files(QObject):
         self.window = window
         self.recent_menu = recent_menu
         self.path: Path | None = None
+        self.encoding = "utf-8"  # the file's; a save keeps it
         self.edit = 0  # counts the edits to the text
         self._generation = 0  # counts the texts put in the editor
         self._writes = file_ops.Writes()
@@ -89,11 +95,13 @@ class Files(QObject):
 
     # --- the text in the editor -------------------------------------------------------
     def set_text(self, text: str, path: Path | None, modified: bool = False,
-                 then: Callable[[], None] | None = None) -> None:
-        """Put `text` in the editor (a large one in pieces), then call `then`."""
+                 then: Callable[[], None] | None = None, encoding: str = "utf-8") -> None:
+        """Put `text` in the editor (a large one in pieces), then call `then`. `encoding`
+        is the file's, which a save keeps."""
         if self._fill is not None:
             self._fill.stop()
         self.path = path
+        self.encoding = encoding
         self._generation += 1
 
         def finished() -> None:
@@ -146,15 +154,19 @@ class Files(QObject):
 
         self.confirm_discard(choose)
 
-    def open_path(self, path: Path, asked_at: int | None = None) -> None:
-        """Read and decode the file off the GUI thread; sig_opened when it is in. Unsaved
-        changes made since the user was asked (`asked_at`, an edit number) are asked about
-        again when the text arrives."""
+    def open_path(self, path: Path, asked_at: int | None = None,
+                  encoding: str | None = None) -> None:
+        """Read and decode the file (in `encoding` when the user chose one) off the GUI
+        thread; sig_opened when it is in. Unsaved changes made since the user was asked
+        (`asked_at`, an edit number) are asked about again when the text arrives."""
 
-        def opened(text: str) -> None:
+        def opened(decoded: Decoded) -> None:
             def put() -> None:
-                self.set_text(text, path, then=lambda: self.sig_opened.emit(path))
+                self.set_text(decoded.text, path, then=lambda: self.sig_opened.emit(path),
+                              encoding=decoded.encoding)
                 self._add_recent(path)
+                if decoded.note:
+                    self.sig_status.emit(f"{path.name}: {decoded.note}")
 
             if self.is_modified() and asked_at != self.edit:
                 self.confirm_discard(put)
@@ -162,7 +174,28 @@ class Files(QObject):
                 put()
 
         operations.open_text(self.runner, path, operations.Callbacks(
-            done=opened, failed=lambda m: self._warn("Open", m)))
+            done=opened, failed=lambda m: self._warn("Open", m)), encoding)
+
+    def reopen_with_encoding_dialog(self) -> None:
+        """File > Reopen with Encoding: the same file, read in the encoding chosen."""
+        if self.path is None:
+            QMessageBox.information(self.window, "Reopen with Encoding",
+                                    "The text is not from a file: there is nothing to reopen.")
+            return
+        current = next((i for i, label in enumerate(ENCODING_CHOICES)
+                        if _codec(label) == _codec(self.encoding)), 0)
+        label, ok = QInputDialog.getItem(self.window, "Reopen with Encoding",
+                                         f"Read {self.path.name} as:", list(ENCODING_CHOICES),
+                                         current, True)
+        if ok and label.strip():
+            self.reopen(label.split()[0])
+
+    def reopen(self, encoding: str) -> None:
+        """Read the current file again in `encoding` (unsaved changes are asked about)."""
+        path = self.path
+        if path is not None:
+            self.confirm_discard(lambda: self.open_path(path, asked_at=self.edit,
+                                                        encoding=encoding))
 
     def import_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self.window, "Import document", "",
@@ -213,7 +246,7 @@ class Files(QObject):
                 then()
 
         operations.save_text(self.runner, path, text, self._writes, operations.Callbacks(
-            done=saved, failed=lambda m: self._warn("Save", m)))
+            done=saved, failed=lambda m: self._warn("Save", m)), self.encoding)
 
     def autosave(self) -> None:
         """Every 5 s: the text, when it changed since the last one, to the data folder."""
@@ -236,20 +269,33 @@ class Files(QObject):
                             operations.Callbacks(done=done, failed=failed))
 
     def offer_recovery(self) -> bool:
-        """After a crash: offer the autosaved text back. True when it was restored."""
-        recovery = file_ops.pending_recovery()
-        if recovery is None or not recovery.text:
-            return False
-        answer = QMessageBox.question(
-            self.window, "Recover unsaved text",
-            "Writer did not close properly last time. Restore the unsaved text "
-            f"({len(recovery.text.split())} words)?")
-        if answer != QMessageBox.StandardButton.Yes:
-            file_ops.clear_autosave()
-            return False
-        self.set_text(recovery.text, Path(recovery.path) if recovery.path else None,
-                      modified=True)
-        return True
+        """At start: offer back the text of each Writer that did not close (newest first).
+        One can be restored into the editor; each other one is discarded or kept for later.
+        Slots of Writers still running are left alone. True when a text was restored."""
+        found = file_ops.take_orphans()
+        if found.problems:
+            self._warn("Autosave set aside",
+                       "An autosave could not be read. Nothing was deleted; it was moved "
+                       "aside:\n\n" + "\n\n".join(found.problems))
+        restored = False
+        for orphan in found.orphans:
+            answer = _ask_recovery(self.window, orphan.recovery, can_restore=not restored)
+            try:
+                if answer == QMessageBox.StandardButton.Yes:
+                    recovery = orphan.recovery
+                    self.set_text(recovery.text, recovery.path, modified=True)
+                    restored = True
+                    # Its slot becomes this session's: the text stays on disk meanwhile.
+                    # (This session has one already: it stays an orphan, offered again.)
+                    if not self._autosave.adopt(orphan):
+                        orphan.release()
+                elif answer == QMessageBox.StandardButton.Discard:
+                    orphan.remove()
+                else:
+                    orphan.release()
+            except WriterError as exc:
+                self.sig_status.emit(str(exc))
+        return restored
 
     def shutdown(self) -> bool:
         """At close: wait for the saves and autosaves being written (only those), then drop
@@ -258,7 +304,10 @@ class Files(QObject):
         if self._fill is not None:
             self._fill.stop()
         finished = self._writes.wait_idle(SAVE_WAIT_S)
-        self._autosave.clear()
+        try:
+            self._autosave.clear()
+        except WriterError as exc:  # left behind: offered at the next start, nothing lost
+            log.warning("%s", exc)
         return finished
 
     # --- recent files -------------------------------------------------------------------
@@ -284,6 +333,32 @@ class Files(QObject):
 
     def _warn(self, title: str, message: str) -> None:
         QMessageBox.warning(self.window, title, message)
+
+
+def _ask_recovery(parent: QWidget, recovery: file_ops.Recovery,
+                  can_restore: bool) -> QMessageBox.StandardButton:
+    """Restore (Yes), Discard, or Later (anything else: the slot is kept)."""
+    name = recovery.path.name if recovery.path else "an untitled text"
+    when = recovery.saved.astimezone().strftime("%Y-%m-%d %H:%M")
+    about = f"{name} ({len(recovery.text.split())} words, autosaved {when})"
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved text", "", parent=parent)
+    buttons = QMessageBox.StandardButton
+    if can_restore:
+        box.setText(f"Writer did not close properly. Restore the unsaved text of {about}?")
+        box.addButton(buttons.Yes).setText("Restore")
+    else:
+        box.setText(f"Writer also found the unsaved text of {about}.")
+        box.setInformativeText("One text is restored at a time. Later keeps this one: it is "
+                               "offered again when Writer starts, by a second Writer too.")
+    box.addButton(buttons.Discard)
+    later = box.addButton(buttons.Ignore)
+    later.setText("Later")
+    box.setEscapeButton(later)
+    box.setDefaultButton(buttons.Yes if can_restore else buttons.Ignore)
+    box.exec()
+    answer = box.standardButton(box.clickedButton())
+    box.deleteLater()
+    return answer
 
 
 class _Fill(QObject):
@@ -329,3 +404,12 @@ class _Fill(QObject):
 
     def stop(self) -> None:
         self._end()
+
+
+def _codec(name: str) -> str:
+    """The codec a label or name means ("Windows-1251 (Cyrillic)" -> "cp1251")."""
+    word = name.split()[0] if name.split() else name
+    try:
+        return codecs.lookup(word).name
+    except LookupError:
+        return word

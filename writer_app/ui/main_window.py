@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(a("&New", files.new_file, StandardKey.New))
         self.file_menu.addAction(a("&Open…", files.open_dialog, StandardKey.Open))
         self.file_menu.addMenu(self.recent_menu)
+        self.file_menu.addAction(a("Reopen with &Encoding…", files.reopen_with_encoding_dialog))
         for item in (a("&Import document…", files.import_dialog),
                      a("&Save", lambda: files.save(), StandardKey.Save),
                      a("Save &As…", lambda: files.save_as(), StandardKey.SaveAs)):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from writer_app import settings
-from writer_app.documents.model import Document
+from writer_app.documents.model import Decoded, Document
 from writer_app.engine.discovery import FoundModel, discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.model_info import ModelInfo
@@ -157,9 +157,10 @@ def writers_text(runner: JobRunner, text: str, title: str,
                 callbacks)
 
 
-def open_text(runner: JobRunner, path: Path, callbacks: Callbacks[str]) -> Job[str]:
-    """A text or Markdown file, read and decoded."""
-    return _run(runner, lambda _ctx: file_ops.read_text_file(path), callbacks)
+def open_text(runner: JobRunner, path: Path, callbacks: Callbacks[Decoded],
+              encoding: str | None = None) -> Job[Decoded]:
+    """A text or Markdown file, read and decoded (in `encoding` when the user chose one)."""
+    return _run(runner, lambda _ctx: file_ops.read_text_file(path, encoding), callbacks)
 
 
 def import_document(runner: JobRunner, path: Path, callbacks: Callbacks[str]) -> Job[str]:
@@ -174,12 +175,13 @@ def import_document(runner: JobRunner, path: Path, callbacks: Callbacks[str]) ->
 
 
 def save_text(runner: JobRunner, path: Path, text: str, writes: file_ops.Writes,
-              callbacks: Callbacks[Path]) -> Job[Path]:
-    """Write atomically (and synced); not cancellable: closing waits for it."""
+              callbacks: Callbacks[Path], encoding: str = "utf-8") -> Job[Path]:
+    """Write atomically (and synced), in the encoding the file came in; not cancellable:
+    closing waits for it."""
 
     def work(_ctx: JobContext) -> Path:
         with writes.writing():
-            file_ops.write_atomically(path, text)
+            file_ops.write_atomically(path, text, encoding)
         return path
 
     writes.queued()

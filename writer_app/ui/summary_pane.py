@@ -202,11 +202,14 @@ class SummaryPane(QWidget):
                      "summary": "summarizing, part"}[stage]
             self.progress.setText(f"{doc.title}: {words} {i} of {n}")
 
+        # How the file was read, when the user should know (a guessed encoding).
+        notes = "".join(f" Note: {note}." for note in doc.notes)
+
         def done(result: SummaryResult) -> None:
             self.output.setPlainText(result.summary)
             self.progress.setText(f"{doc.title}: summarized {result.parts} part"
                                   f"{'s' if result.parts != 1 else ''} in "
-                                  f"{result.seconds:.0f} s")
+                                  f"{result.seconds:.0f} s.{notes}")
             self.sig_summary_done.emit(source, result)
             self._next()
 
