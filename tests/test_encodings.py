@@ -102,11 +102,15 @@ def test_the_window_reads_reopens_and_saves_in_the_files_encoding(qtbot, bare_wi
         open_in(qtbot, w, path)
     assert w.editor.toPlainText() == text
     assert "read as cp1251, a guess" in status.args[0]
+    # It stays in sight beside the word count, with how to change it.
+    assert w.encoding_label.text() == "cp1251 (guessed)"
+    assert "Reopen with Encoding" in w.encoding_label.toolTip()
     # Reopened as KOI8-R (wrong for this file): the letters change, the file does not.
     choose_in_next_input_dialog("KOI8-R (Cyrillic)")
     with qtbot.waitSignal(w.files.sig_opened, timeout=10000):
         next(a for a in w.file_menu.actions() if "Encoding" in a.text()).trigger()
     assert w.editor.toPlainText() != text and w.files.encoding == "koi8-r"
+    assert w.encoding_label.text() == "koi8-r"  # chosen, not guessed
     open_in(qtbot, w, path, encoding="cp1251")
     assert w.editor.toPlainText() == text
     # Edited and saved: still Windows-1251 on disk.

@@ -47,6 +47,7 @@ class Files(QObject):
     sig_opened = Signal(object)  # the Path now in the editor
     sig_saved = Signal(object)  # the Path written
     sig_status = Signal(str)  # a passing note for the status bar (an autosave that failed)
+    sig_encoding = Signal(str, str)  # the text's encoding, and a note when it was guessed
 
     def __init__(self, editor: Editor, runner: JobRunner,
                  prefs: Callable[[], settings.Settings], window: QWidget,
@@ -95,13 +96,15 @@ class Files(QObject):
 
     # --- the text in the editor -------------------------------------------------------
     def set_text(self, text: str, path: Path | None, modified: bool = False,
-                 then: Callable[[], None] | None = None, encoding: str = "utf-8") -> None:
+                 then: Callable[[], None] | None = None, encoding: str = "utf-8",
+                 note: str = "") -> None:
         """Put `text` in the editor (a large one in pieces), then call `then`. `encoding`
-        is the file's, which a save keeps."""
+        is the file's, which a save keeps; `note` says when it was guessed."""
         if self._fill is not None:
             self._fill.stop()
         self.path = path
         self.encoding = encoding
+        self.sig_encoding.emit(encoding, note)
         self._generation += 1
 
         def finished() -> None:
@@ -163,7 +166,7 @@ class Files(QObject):
         def opened(decoded: Decoded) -> None:
             def put() -> None:
                 self.set_text(decoded.text, path, then=lambda: self.sig_opened.emit(path),
-                              encoding=decoded.encoding)
+                              encoding=decoded.encoding, note=decoded.note)
                 self._add_recent(path)
                 if decoded.note:
                     self.sig_status.emit(f"{path.name}: {decoded.note}")

@@ -101,14 +101,17 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("", self)
         self.speed_label = QLabel("", self)
         self.words_label = QLabel("0 words", self)
+        self.encoding_label = QLabel("", self)  # a file's encoding when it is not UTF-8
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)  # an indeterminate bar while a model loads
         self.busy.setMaximumWidth(120)
         self.busy.hide()
         bar = self.statusBar()
-        for widget, stretch in ((self.busy, 0), (self.model_label, 1), (self.device_label, 0),
-                                (self.speed_label, 0), (self.words_label, 0)):
-            bar.addPermanentWidget(widget, stretch)
+        # No permanent widget stretches: the room on the left is where passing messages
+        # (a guessed encoding, an autosave that failed) are shown.
+        for widget in (self.busy, self.model_label, self.device_label, self.speed_label,
+                       self.encoding_label, self.words_label):
+            bar.addPermanentWidget(widget)
 
     def _setup_menus(self) -> None:
         menu = self.menuBar()
@@ -191,7 +194,8 @@ class MainWindow(QMainWindow):
         self.translation.sig_replace.connect(lambda text, span: self.editor.replace(span, text))
         self.summary.sig_insert.connect(self.editor.insert_block)
         self.files.sig_title_changed.connect(self.setWindowTitle)
-        self.files.sig_status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.files.sig_status.connect(lambda m: self.statusBar().showMessage(m, 10000))
+        self.files.sig_encoding.connect(self._show_encoding)
         self.editor.document().modificationChanged.connect(self.setWindowModified)
         self.word_count = WordCount(self.editor.document(), self)
         self.word_count.sig_counted.connect(lambda n: self.words_label.setText(f"{n} words"))
@@ -222,6 +226,13 @@ class MainWindow(QMainWindow):
             self.find_bar.find_text.setText(selected)
         self.find_bar.find_text.setFocus()
         self.find_bar.find_text.selectAll()
+
+    def _show_encoding(self, encoding: str, note: str) -> None:
+        """The file's encoding beside the word count, when it is not UTF-8; a guess says
+        so, and its tooltip says how to choose another."""
+        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+        self.encoding_label.setText("" if utf8 else encoding + (" (guessed)" if note else ""))
+        self.encoding_label.setToolTip(note)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.prefs, self)
