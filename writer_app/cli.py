@@ -21,7 +21,13 @@ from writer_app.documents.model import Document
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError
-from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest
+from writer_app.engine.types import (
+    CancelToken,
+    ChatMessage,
+    GenerationRequest,
+    SpellCheckChoice,
+    choices,
+)
 from writer_app.errors import WriterError
 
 PROG = "writer-app"
@@ -83,6 +89,14 @@ def _build_parser() -> argparse.ArgumentParser:
     _model_options(tr)
     _encoding_option(tr)
 
+    sp = sub.add_parser("spell", help="list the misspelled words of a file or standard "
+                        "input, with their positions and suggestions")
+    sp.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    sp.add_argument("--lang", metavar="DICT", choices=["auto", *DICTIONARY_NAMES],
+                    default=None, help="a dictionary (" + ", ".join(DICTIONARY_NAMES)
+                    + "); default: the settings' choice, each paragraph in its language")
+    sp.add_argument("--json", action="store_true")
+    _encoding_option(sp)
     ext = sub.add_parser("extract", help="print the text of a document (PDF, DOCX, ODT, "
                          "EPUB, HTML, RTF, Markdown, text)")
     ext.add_argument("file", help="a file, or a web page's address (downloaded once)")
@@ -96,6 +110,9 @@ def _build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
     _encoding_option(summ)
     return parser
+
+
+DICTIONARY_NAMES = [c for c in choices(SpellCheckChoice) if c not in ("auto", "off")]
 
 
 def _encoding_option(parser: argparse.ArgumentParser) -> None:
@@ -285,7 +302,8 @@ def _read_file(path: Path, encoding: str | None = None) -> str:
 def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
     from writer_app.tasks.actions import find_action
     from writer_app.tasks.diff import render_diff
-    from writer_app.tasks.rewrite import run_action
+    from writer_app.tasks.proofread import run_writing_action
+    from writer_app.tasks.spelling import SpellSession
 
     action = find_action(args.action, prefs.custom_actions)
     text = _read_input(args.file, "work on", args.encoding)
@@ -298,10 +316,12 @@ def _cmd_rewrite(args: argparse.Namespace, prefs: settings.Settings) -> int:
 
     try:
         with _interrupt_cancels(cancel):
-            result = run_action(engine, action, text, instruction=args.instruction,
-                                options=prefs.sampling(temperature=0.2, seed=args.seed),
-                                cancel=cancel,
-                                progress=progress)
+            # The same pipeline as the window: a proofread checks spelling first.
+            session = SpellSession(prefs.spell_check, prefs.english_spelling)
+            result = run_writing_action(engine, action, text, session,
+                                        instruction=args.instruction,
+                                        options=prefs.sampling(temperature=0.2, seed=args.seed),
+                                        cancel=cancel, progress=progress)
     finally:
         engine.close()
     if result.cancelled:
@@ -360,6 +380,33 @@ def _read_source(source: str, encoding: str | None = None) -> Document:
     for note in doc.notes:
         print(f"writer-app: {source}: {note}", file=sys.stderr)
     return doc
+
+
+def _cmd_spell(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    """Each misspelling: line:column, the word, its suggestions. Exits 1 when there are
+    any (as linters do). Each paragraph is checked in its own language."""
+    import bisect
+    import re
+
+    from writer_app.tasks.spelling import SpellSession
+
+    text = _read_input(args.file, "check", args.encoding)
+    session = SpellSession(args.lang or prefs.spell_check, prefs.english_spelling)
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    found: list[dict[str, object]] = []
+    for paragraph in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
+        for m in session.check(paragraph.group()):
+            at = paragraph.start() + m.start
+            line = bisect.bisect_right(line_starts, at)
+            suggestions = session.suggestions(m.word, paragraph.group())
+            found.append({"line": line, "column": at - line_starts[line - 1] + 1,
+                          "offset": at, "word": m.word, "suggestions": suggestions})
+            if not args.json:
+                print(f"{line}:{at - line_starts[line - 1] + 1}: {m.word}"
+                      + (f" -> {', '.join(suggestions)}" if suggestions else ""))
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    return 1 if found else 0
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -430,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_translate(args, prefs)
         if args.command == "extract":
             return _cmd_extract(args)
+        if args.command == "spell":
+            return _cmd_spell(args, prefs)
         if args.command == "summarize":
             return _cmd_summarize(args, prefs)
         return _cmd_generate(args, prefs)

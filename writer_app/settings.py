@@ -30,8 +30,10 @@ from writer_app.engine.types import (
     BackendChoice,
     DeviceChoice,
     EngineConfig,
+    EnglishSpelling,
     OffloadChoice,
     SamplingOptions,
+    SpellCheckChoice,
     choices,
 )
 from writer_app.errors import WriterError
@@ -64,6 +66,8 @@ class Settings:
     gpu_offload: OffloadChoice = EngineConfig.gpu_offload
     backend: BackendChoice = EngineConfig.backend
     device: DeviceChoice = EngineConfig.device
+    spell_check: SpellCheckChoice = "auto"
+    english_spelling: EnglishSpelling = "system"
     # Sampling: the defaults are the engine's own.
     temperature: float = bounded(SamplingOptions.temperature, 0.0, 2.0)
     top_p: float = bounded(SamplingOptions.top_p, 0.0, 1.0)

@@ -16,6 +16,11 @@ BackendChoice = Literal["auto", "llama.cpp", "transformers"]
 DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
 # auto: every layer on the GPU when the llama.cpp build has one; off: never.
 OffloadChoice = Literal["auto", "off"]
+# Spelling: "auto" checks each paragraph in its detected language (tasks/spelling.py).
+SpellCheckChoice = Literal["auto", "off", "en_GB", "en_US", "de_DE", "fr", "es_ES", "it_IT",
+                           "pt_PT", "nl", "ru_RU"]
+# English spelling when checking automatically: the system's locale says which.
+EnglishSpelling = Literal["system", "en_GB", "en_US"]
 
 
 def choices(literal: object) -> tuple[str, ...]:

@@ -14,6 +14,8 @@ _TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 class Change:
     op: Literal["equal", "delete", "insert"]
     text: str
+    # Who made it, where that matters (a proofread): "spelling" or "model".
+    source: str = ""
 
 
 def word_diff(original: str, suggestion: str) -> list[Change]:
@@ -35,6 +37,8 @@ def word_diff(original: str, suggestion: str) -> list[Change]:
 
 
 def render_diff(changes: list[Change]) -> str:
-    """The diff as text: [-deleted-]{+inserted+} (as git diff --word-diff=plain)."""
+    """The diff as text: [-deleted-]{+inserted+} (as git diff --word-diff=plain); a fix
+    the spell checker made is {~inserted~}."""
     marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
-    return "".join(marks[c.op].format(c.text) for c in changes)
+    return "".join(("{{~{}~}}" if c.op == "insert" and c.source == "spelling"
+                    else marks[c.op]).format(c.text) for c in changes)

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
 from writer_app.net import is_web_address
 
@@ -45,6 +51,8 @@ class Editor(QPlainTextEdit):
         # Called before an edit made by the app (not by typing): a text still going into
         # the editor in pieces is finished first.
         self.before_edit: Callable[[], None] = lambda: None
+        # Adds to the right-click menu what concerns a document position (spelling).
+        self.extend_context_menu: Callable[[QMenu, int], None] = lambda _menu, _at: None
 
     def target(self) -> tuple[int, int, str]:
         """The selection, or the paragraph (text block) the cursor is in: start, end, text."""
@@ -108,6 +116,12 @@ class Editor(QPlainTextEdit):
                           + ("" if at_end else "\n\n"))
         cursor.endEditBlock()
         self.setTextCursor(cursor)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.createStandardContextMenu(event.pos())
+        self.extend_context_menu(menu, self.cursorForPosition(event.pos()).position())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_sources(event.mimeData()):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from writer_app import settings
 from writer_app.tasks.actions import all_actions
+from writer_app.tasks.spelling import SpellSession
 from writer_app.ui import layout_memory, operations
 from writer_app.ui.drops import Drops
 from writer_app.ui.editor import Editor
@@ -32,6 +33,7 @@ from writer_app.ui.jobs import JobRunner
 from writer_app.ui.model_control import ModelControl, StatusWidgets
 from writer_app.ui.model_host import ModelHost
 from writer_app.ui.settings_dialog import SettingsDialog
+from writer_app.ui.spelling import SpellHighlighter, add_spelling_actions
 from writer_app.ui.suggestion_flow import SuggestionFlow
 from writer_app.ui.suggestion_pane import SuggestionPane
 from writer_app.ui.summary_pane import SummaryPane
@@ -127,13 +129,20 @@ class MainWindow(QMainWindow):
     def _setup_flows(self, folders: list[Path]) -> None:
         prefs = lambda: self.prefs  # noqa: E731  (the settings object is replaced on apply)
         self.files = Files(self.editor, self.runner, prefs, self, self.recent_menu, self)
-        self.suggesting = SuggestionFlow(self.editor, self.suggestions, self.runner, self.host,
-                                         prefs, self.suggestion_dock.show, self)
+        self.suggesting = SuggestionFlow(
+            self.editor, self.suggestions, self.runner, self.host, prefs,
+            self.suggestion_dock.show, self,
+            spell=lambda: self.spelling.session or self._spell_session())
         self.models = ModelControl(self.host, self.runner, folders, prefs, self.apply_settings,
                                    self.model_menu,
                                    StatusWidgets(self.model_label, self.device_label,
                                                  self.busy), self, self)
         self.drops = Drops(self, self.editor, self.models, self._summarize_sources, self)
+        self.spelling = SpellHighlighter(self.editor, self.runner, self._spell_session)
+        self.spelling.enabled = self.prefs.spell_check != "off"
+        self.editor.extend_context_menu = lambda menu, at: add_spelling_actions(
+            menu, self.editor, self.spelling, at)
+        self.files.sig_opened.connect(lambda _path: self.spelling.new_document())
 
     def _action(self, text: str, slot: Callable[..., object],
                 shortcut: StandardKey | None = None) -> QAction:
@@ -239,9 +248,17 @@ class MainWindow(QMainWindow):
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             self.apply_settings(dialog.result_settings)
 
+    def _spell_session(self) -> SpellSession:
+        """Made in the background (it loads dictionaries), from the current settings."""
+        return SpellSession(self.prefs.spell_check, self.prefs.english_spelling)
+
     def apply_settings(self, new: settings.Settings) -> None:
         """Save and apply: sampling at the next request, actions now, the rest by a reload."""
         old, self.prefs = self.prefs, new
+        if (old.spell_check, old.english_spelling) != (new.spell_check, new.english_spelling):
+            self.spelling.session = None  # the next check makes one with the new choice
+            self.spelling.enabled = new.spell_check != "off"
+            self.spelling.forget()
         operations.save_settings(self.runner, new, operations.Callbacks(
             done=lambda _none: None,
             failed=lambda m: self.statusBar().showMessage(f"Settings not saved: {m}", 5000)))

@@ -24,7 +24,9 @@ from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import SamplingOptions
 from writer_app.tasks.actions import Action
 from writer_app.tasks.languages import Language
-from writer_app.tasks.rewrite import RewriteResult, run_action
+from writer_app.tasks.proofread import run_writing_action
+from writer_app.tasks.rewrite import RewriteResult
+from writer_app.tasks.spelling import SpellSession
 from writer_app.tasks.summarize import Length, SummaryResult
 from writer_app.tasks.translate import Translation
 from writer_app.ui import file_ops
@@ -56,8 +58,10 @@ def _run(runner: JobRunner, work: Callable[[JobContext], T], callbacks: Callback
 # --- the model -------------------------------------------------------------------------
 def suggest(runner: JobRunner, engine: EngineSource, action: Action, original: str,
             instruction: str | None, options: SamplingOptions,
-            callbacks: Callbacks[RewriteResult]) -> Job[RewriteResult]:
-    """A writing action on `original`; progress reports tokens per second."""
+            callbacks: Callbacks[RewriteResult],
+            spell: Callable[[], SpellSession] | None = None) -> Job[RewriteResult]:
+    """A writing action on `original` (a proofread checks spelling first, with `spell`'s
+    session); progress reports tokens per second."""
 
     def work(ctx: JobContext) -> RewriteResult:
         started, count = time.perf_counter(), 0
@@ -69,8 +73,9 @@ def suggest(runner: JobRunner, engine: EngineSource, action: Action, original: s
             if count % 8 == 0:
                 ctx.progress(count / (time.perf_counter() - started))
 
-        return run_action(engine(), action, original, instruction=instruction,
-                          options=options, cancel=ctx.cancel, on_piece=piece)
+        return run_writing_action(engine(), action, original, spell() if spell else None,
+                                  instruction=instruction, options=options,
+                                  cancel=ctx.cancel, on_piece=piece)
 
     return _run(runner, work, callbacks, lane="inference")
 

@@ -22,6 +22,7 @@ from writer_app import settings
 from writer_app.errors import WriterError
 from writer_app.settings import Settings
 from writer_app.tasks.actions import all_actions
+from writer_app.tasks.spelling import DICTIONARIES
 
 # How each choice reads in the dialog (the choices themselves are in writer_app.settings).
 CHOICE_LABELS = {
@@ -34,6 +35,12 @@ CHOICE_LABELS = {
     ("device", "cpu"): "CPU",
     ("device", "cuda"): "CUDA",
     ("device", "mps"): "Apple MPS",
+    ("spell_check", "auto"): "Each paragraph in its own language",
+    ("spell_check", "off"): "Off",
+    ("english_spelling", "system"): "As the system's language says",
+    ("english_spelling", "en_GB"): "British (harbour, colour)",
+    ("english_spelling", "en_US"): "American (harbor, color)",
+    **{("spell_check", name): label for name, label in DICTIONARIES.items()},
 }
 
 
@@ -55,6 +62,8 @@ class SettingsDialog(QDialog):
         self.gpu = self._choice("gpu_offload")
         self.backend = self._choice("backend")
         self.device = self._choice("device")
+        self.spell_check = self._choice("spell_check")
+        self.english_spelling = self._choice("english_spelling")
         self.custom = QPlainTextEdit(self)
         self.custom.setPlainText(json.dumps(prefs.custom_actions, indent=2, ensure_ascii=False))
         self.error = QLabel("", self)
@@ -66,7 +75,9 @@ class SettingsDialog(QDialog):
                               ("Context length (at most)", self.context),
                               ("CPU threads", self.threads), ("GPU offload", self.gpu),
                               ("Backend", self.backend),
-                              ("transformers device", self.device)):
+                              ("transformers device", self.device),
+                              ("Spelling", self.spell_check),
+                              ("English spelling", self.english_spelling)):
             form.addRow(label, widget)
         form.addRow(QLabel('Custom actions (JSON list of {"name", "label", "instruction", '
                            '"use": replace|insert|show}):'))
@@ -122,7 +133,8 @@ class SettingsDialog(QDialog):
             repeat_penalty=self.repeat_penalty.value(), max_tokens=self.max_tokens.value(),
             context_length_cap=self.context.value(), threads=self.threads.value(),
             gpu_offload=self.gpu.currentData(), backend=self.backend.currentData(),
-            device=self.device.currentData(), custom_actions=custom)
+            device=self.device.currentData(), spell_check=self.spell_check.currentData(),
+            english_spelling=self.english_spelling.currentData(), custom_actions=custom)
 
     def accept(self) -> None:
         try:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from writer_app import settings
 from writer_app.tasks.actions import Action
 from writer_app.tasks.rewrite import RewriteResult
+from writer_app.tasks.spelling import SpellSession
 from writer_app.ui import operations
 from writer_app.ui.editor import Editor
 from writer_app.ui.jobs import Job, JobRunner
@@ -39,8 +40,10 @@ class SuggestionFlow(QObject):
 
     def __init__(self, editor: Editor, pane: SuggestionPane, runner: JobRunner,
                  host: ModelHost, prefs: Callable[[], settings.Settings],
-                 show_pane: Callable[[], None], parent: QObject | None = None) -> None:
+                 show_pane: Callable[[], None], parent: QObject | None = None,
+                 spell: Callable[[], SpellSession] | None = None) -> None:
         super().__init__(parent)
+        self.spell = spell
         self.editor = editor
         self.pane = pane
         self.runner = runner
@@ -95,7 +98,8 @@ class SuggestionFlow(QObject):
                 cancelled=lambda: self._ended("Stopped.") if current() else None,
                 progress=lambda tps: self.sig_speed.emit(f"{tps:.0f} tokens/s")
                 if current() else None,
-                text=lambda piece: self.pane.append(piece) if current() else None))
+                text=lambda piece: self.pane.append(piece) if current() else None),
+            self.spell)
 
     def _done(self, pending: Pending, result: RewriteResult) -> None:
         self.sig_speed.emit("")

@@ -22,16 +22,23 @@ from writer_app.ui.streaming import append_text
 
 
 def diff_html(changes: list[Change], dark: bool = False) -> str:
-    """Deleted words struck through in red, inserted ones underlined in green (lighter
-    shades on a dark palette, so both stay readable)."""
-    red, green = ("#ff7b72", "#56d364") if dark else ("#c0392b", "#1e8449")
+    """Deleted words struck through in red, inserted ones underlined in green, or in blue
+    when the spell checker made the fix (lighter shades on a dark palette, so all stay
+    readable). Each change says its source when hovered."""
+    red, green, blue = (("#ff7b72", "#56d364", "#79c0ff") if dark
+                        else ("#c0392b", "#1e8449", "#1f5fbf"))
     spans = []
     for c in changes:
         text = html.escape(c.text).replace("\n", "<br>")
+        title = {"spelling": ' title="spell checker"', "model": ' title="model"'}.get(
+            c.source, "")
         if c.op == "delete":
-            spans.append(f'<span style="color:{red};text-decoration:line-through">{text}</span>')
+            spans.append(f'<span style="color:{red};text-decoration:line-through"{title}>'
+                         f"{text}</span>")
         elif c.op == "insert":
-            spans.append(f'<span style="color:{green};text-decoration:underline">{text}</span>')
+            color = blue if c.source == "spelling" else green
+            spans.append(f'<span style="color:{color};text-decoration:underline"{title}>'
+                         f"{text}</span>")
         else:
             spans.append(text)
     return "".join(spans)

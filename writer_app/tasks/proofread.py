@@ -1,0 +1,145 @@
+"""Proofread: the spell checker first, then the model for what only a model can fix.
+
+1. Every misspelling the spell checker is sure of (tasks/spelling.py, `sure_fix`) is
+   fixed without asking the model. The others go to the model with their candidates.
+2. The model gets the text with those fixes applied, and is asked for grammar,
+   agreement and punctuation only.
+3. What the model changed is kept sentence by sentence, and only where it is a
+   correction: a sentence it reworded (more than MAX_RUN words in a row replaced, or more
+   words changed than MAX_RUN or 1 - MIN_SIMILARITY of the sentence) stays as it was.
+4. The diff marks each change with its source: "spelling" or "model".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from writer_app.engine.engine import Engine
+from writer_app.engine.types import CancelToken, SamplingOptions
+from writer_app.tasks.actions import Action
+from writer_app.tasks.diff import Change, word_diff
+from writer_app.tasks.rewrite import Progress, RewriteResult, run_action
+from writer_app.tasks.spelling import SpellSession
+
+INSTRUCTION = ("Correct the grammar, agreement and punctuation of the text. Its spelling has "
+               "been checked already. Change nothing else: keep its words, style and meaning.")
+MIN_SIMILARITY = 0.7
+MAX_RUN = 2
+_PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"')\]]*|$)\s*")
+
+
+@dataclass(frozen=True)
+class SpellingPass:
+    text: str  # with the sure fixes applied
+    fixes: dict[str, str]  # misspelling -> its sure fix
+    unsure: dict[str, list[str]]  # misspelling -> its best candidates
+
+
+def spelling_pass(text: str, session: SpellSession) -> SpellingPass:
+    fixes: dict[str, str] = {}
+    unsure: dict[str, list[str]] = {}
+    edits: list[tuple[int, int, str]] = []
+    for paragraph in _PARAGRAPH.finditer(text):
+        name = session.dictionary_for(paragraph.group())
+        if name is None:
+            continue
+        speller = session.speller(name)
+        for m in speller.misspellings(paragraph.group()):
+            fix = speller.sure_fix(m.word)
+            if fix is None:
+                unsure[m.word] = speller.suggestions(m.word)[:3]
+                continue
+            fixes[m.word] = fix
+            edits.append((paragraph.start() + m.start, paragraph.start() + m.end, fix))
+    fixed = text
+    for start, end, fix in reversed(edits):
+        fixed = fixed[:start] + fix + fixed[end:]
+    return SpellingPass(fixed, fixes, unsure)
+
+
+def _instruction(unsure: dict[str, list[str]]) -> str:
+    if not unsure:
+        return INSTRUCTION
+    hints = "; ".join(f"{word} (perhaps {' or '.join(c) if c else 'another word'})"
+                      for word, c in list(unsure.items())[:10])
+    return f"{INSTRUCTION} These words may be misspelled: {hints}."
+
+
+def _is_correction(before: str, after: str) -> bool:
+    """No run of more than MAX_RUN words changed, and no more words changed in all than
+    MAX_RUN or 1 - MIN_SIMILARITY of the sentence, whichever is more."""
+    a, b = before.split(), after.split()
+    runs = [max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in
+            difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if tag != "equal"]
+    return all(run <= MAX_RUN for run in runs) and \
+        sum(runs) <= max(MAX_RUN, (1 - MIN_SIMILARITY) * len(a))
+
+
+def keep_corrections(before: str, after: str) -> str:
+    """`after`, sentence by sentence, where it only corrects `before`; elsewhere `before`.
+    Paragraphs are compared one to one; when the model merged or split sentences, the
+    paragraph is judged whole."""
+    out = []
+    old_paragraphs = re.split(r"(\n[ \t]*\n\s*)", before)
+    new_paragraphs = re.split(r"(\n[ \t]*\n\s*)", after)
+    if len(old_paragraphs) != len(new_paragraphs):
+        return after if _is_correction(before, after) else before
+    for old, new in zip(old_paragraphs, new_paragraphs, strict=True):
+        old_s, new_s = _SENTENCE.findall(old), _SENTENCE.findall(new)
+        if len(old_s) != len(new_s):
+            out.append(new if _is_correction(old, new) else old)
+            continue
+        out.append("".join(n if _is_correction(o, n) else o
+                           for o, n in zip(old_s, new_s, strict=True)))
+    return "".join(out)
+
+
+def marked_diff(original: str, result: str, fixes: dict[str, str]) -> list[Change]:
+    """The word diff, each change marked "spelling" when it is one of the sure fixes."""
+    changes = word_diff(original, result)
+    marked: list[Change] = []
+    for i, c in enumerate(changes):
+        if c.op == "equal":
+            marked.append(c)
+            continue
+        pair = (c, changes[i + 1]) if c.op == "delete" and i + 1 < len(changes) else None
+        if c.op == "insert" and i > 0 and changes[i - 1].op == "delete":
+            pair = (changes[i - 1], c)
+        spelling = pair is not None and pair[1].op == "insert" and \
+            fixes.get(pair[0].text.strip()) == pair[1].text.strip()
+        marked.append(dataclasses.replace(c, source="spelling" if spelling else "model"))
+    return marked
+
+
+def proofread(engine: Engine, action: Action, text: str, session: SpellSession, *,
+              options: SamplingOptions | None = None, cancel: CancelToken | None = None,
+              progress: Progress | None = None,
+              on_piece: Callable[[str], None] | None = None) -> RewriteResult:
+    checked = spelling_pass(text, session)
+    asked = dataclasses.replace(action, instruction=_instruction(checked.unsure))
+    answer = run_action(engine, asked, checked.text, options=options, cancel=cancel,
+                        progress=progress, on_piece=on_piece)
+    if answer.cancelled:
+        return RewriteResult(text, text, answer.paragraphs, True)
+    result = keep_corrections(checked.text, answer.text)
+    return RewriteResult(text, result, answer.paragraphs, False,
+                         marked_diff(text, result, checked.fixes), answer.warnings)
+
+
+def run_writing_action(engine: Engine, action: Action, text: str,
+                       session: SpellSession | None, *, instruction: str | None = None,
+                       options: SamplingOptions | None = None,
+                       cancel: CancelToken | None = None, progress: Progress | None = None,
+                       on_piece: Callable[[str], None] | None = None) -> RewriteResult:
+    """What the window and `rewrite` run: a proofread goes through the spell checker
+    first (unless spelling is off); any other action straight to the model."""
+    if action.name == "proofread" and session is not None and session.choice != "off":
+        return proofread(engine, action, text, session, options=options, cancel=cancel,
+                         progress=progress, on_piece=on_piece)
+    return run_action(engine, action, text, instruction=instruction, options=options,
+                      cancel=cancel, progress=progress, on_piece=on_piece)
