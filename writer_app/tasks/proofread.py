@@ -4,9 +4,10 @@
    fixed without asking the model. The others go to the model with their candidates.
 2. The model gets the text with those fixes applied, and is asked for grammar,
    agreement and punctuation only.
-3. What the model changed is kept sentence by sentence, and only where it is a
-   correction: a sentence it reworded (more than MAX_RUN words in a row replaced, or more
-   words changed than MAX_RUN or 1 - MIN_SIMILARITY of the sentence) stays as it was.
+3. What the model changed is kept edit by edit within each sentence, and only where it
+   is a correction: an edit of more than MAX_RUN words in a row (a reworded clause) is
+   left out, and a sentence where it changed more than MAX_RUN words or 1 -
+   MIN_SIMILARITY of them, whichever is more, stays as it was.
 4. The diff marks each change with its source: "spelling" or "model".
 """
 
@@ -30,6 +31,8 @@ INSTRUCTION = ("Correct the grammar, agreement and punctuation of the text. Its 
 MIN_SIMILARITY = 0.7
 MAX_RUN = 2
 _PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
+_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"')\]]*|$)\s*")
 
 
@@ -70,31 +73,43 @@ def _instruction(unsure: dict[str, list[str]]) -> str:
     return f"{INSTRUCTION} These words may be misspelled: {hints}."
 
 
-def _is_correction(before: str, after: str) -> bool:
-    """No run of more than MAX_RUN words changed, and no more words changed in all than
-    MAX_RUN or 1 - MIN_SIMILARITY of the sentence, whichever is more."""
-    a, b = before.split(), after.split()
-    runs = [max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in
-            difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if tag != "equal"]
-    return all(run <= MAX_RUN for run in runs) and \
-        sum(runs) <= max(MAX_RUN, (1 - MIN_SIMILARITY) * len(a))
+def _words(tokens: list[str]) -> int:
+    return sum(1 for t in tokens if t[:1].isalnum())
+
+
+def _corrected_sentence(before: str, after: str) -> str:
+    """`before` with the model's small edits (MAX_RUN words or fewer each) applied and its
+    rewordings left out; `before` itself when those small edits change more than MAX_RUN
+    words or 1 - MIN_SIMILARITY of the sentence, whichever is more."""
+    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    small = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in ops if tag != "equal"
+             and max(_words(a[i1:i2]), _words(b[j1:j2])) <= MAX_RUN]
+    changed = sum(max(_words(a[i1:i2]), _words(b[j1:j2])) for i1, i2, j1, j2 in small)
+    if changed > max(MAX_RUN, (1 - MIN_SIMILARITY) * _words(a)):
+        return before  # small edits all over: a rewrite in pieces
+    out, at = [], 0
+    for i1, i2, j1, j2 in small:
+        out.extend(a[at:i1] + b[j1:j2])
+        at = i2
+    return "".join(out + a[at:])
 
 
 def keep_corrections(before: str, after: str) -> str:
-    """`after`, sentence by sentence, where it only corrects `before`; elsewhere `before`.
-    Paragraphs are compared one to one; when the model merged or split sentences, the
-    paragraph is judged whole."""
+    """`after` where it only corrects `before`, edit by edit within each sentence: a
+    reworded clause keeps the writer's words. Paragraphs are compared one to one; when
+    the model merged or split sentences, the paragraph is judged as one sentence."""
     out = []
-    old_paragraphs = re.split(r"(\n[ \t]*\n\s*)", before)
-    new_paragraphs = re.split(r"(\n[ \t]*\n\s*)", after)
+    old_paragraphs = _BREAK.split(before)
+    new_paragraphs = _BREAK.split(after)
     if len(old_paragraphs) != len(new_paragraphs):
-        return after if _is_correction(before, after) else before
+        return _corrected_sentence(before, after)
     for old, new in zip(old_paragraphs, new_paragraphs, strict=True):
         old_s, new_s = _SENTENCE.findall(old), _SENTENCE.findall(new)
         if len(old_s) != len(new_s):
-            out.append(new if _is_correction(old, new) else old)
+            out.append(_corrected_sentence(old, new))
             continue
-        out.append("".join(n if _is_correction(o, n) else o
+        out.append("".join(_corrected_sentence(o, n)
                            for o, n in zip(old_s, new_s, strict=True)))
     return "".join(out)
 

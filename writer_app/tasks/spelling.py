@@ -189,14 +189,22 @@ class Speller:
     def sure_fix(self, word: str) -> str | None:
         """The fix to apply without asking: the only candidate within two edits, or one
         whose score beats the next by log10(SURE_MARGIN): as if SURE_MARGIN times as
-        common at the same distance (an edit nearer counts as 1000 times)."""
+        common at the same distance (an edit nearer counts as 1000 times), when no other
+        candidate as near has another length."""
         ranked = self.suggestions(word)
         if not ranked or _distance(ranked[0], word) > 2:
             return None
+        best = ranked[0]
         if len(ranked) == 1:
-            return ranked[0]
-        margin = self._score(ranked[0], word) - self._score(ranked[1], word)
-        return ranked[0] if margin >= math.log10(SURE_MARGIN) else None
+            return best
+        # "dfault": "fault" (a letter too many) or "default" (a letter dropped)? When two
+        # readings are as near and differ in length, only the context can tell.
+        near = _distance(best, word) + 0.25
+        if any(len(other) != len(best) and _distance(other, word) <= near
+               for other in ranked[1:]):
+            return None
+        margin = self._score(best, word) - self._score(ranked[1], word)
+        return best if margin >= math.log10(SURE_MARGIN) else None
 
 
 def words(text: str) -> Iterator[Misspelling]:
