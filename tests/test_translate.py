@@ -147,3 +147,19 @@ def test_cli_translate_errors(args, stdin, message):
     proc = cli(*args, stdin=stdin)
     assert proc.returncode == 1
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_code_like_tokens_are_kept_out_of_the_models_reach(engine):
+    """A file path in a link's text (from a real README) came back from German as an
+    invented sentence; paths, identifiers and versions are placeholders now, as the spell
+    checker's detector finds them."""
+    from writer_app.tasks.translate import _split_inline
+
+    line = ("The script [gguf/scripts/gguf_dump.py](https://github.com/ggml-org/llama.cpp) "
+            "prints what llama_cpp v0.3.36 reads.")
+    kept = [text for prose, text in _split_inline(line) if not prose]
+    assert "gguf/scripts/gguf_dump.py" in kept and "llama_cpp" in kept and "v0.3.36" in kept
+    result = translate(engine, line, language("German"), source=language("en"))
+    for token in ("[gguf/scripts/gguf_dump.py](https://github.com/ggml-org/llama.cpp)",
+                  "llama_cpp", "v0.3.36"):
+        assert token in result.text

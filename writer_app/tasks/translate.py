@@ -17,6 +17,7 @@ from writer_app.engine.engine import Engine
 from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
 from writer_app.errors import WriterError
 from writer_app.tasks.cleanup import clean_result
+from writer_app.tasks.code_tokens import code_spans
 from writer_app.tasks.languages import Detection, Language, detect_language
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -92,15 +93,28 @@ def _units(lines: list[str]) -> list[_Unit]:
     return units
 
 
+def _protected_spans(body: str) -> list[tuple[int, int]]:
+    """Markup, and the code-like tokens the spell checker skips too (paths, identifiers,
+    addresses, versions): merged where they overlap."""
+    spans = sorted([m.span() for m in _PROTECTED.finditer(body)] + code_spans(body))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _split_inline(body: str) -> list[tuple[bool, str]]:
     """(is_prose, text) pieces of a unit's body."""
     pieces: list[tuple[bool, str]] = []
     pos = 0
-    for m in _PROTECTED.finditer(body):
-        if m.start() > pos:
-            pieces.append((True, body[pos:m.start()]))
-        pieces.append((False, m.group(0)))
-        pos = m.end()
+    for start, end in _protected_spans(body):
+        if start > pos:
+            pieces.append((True, body[pos:start]))
+        pieces.append((False, body[start:end]))
+        pos = end
     if pos < len(body):
         pieces.append((True, body[pos:]))
     return pieces
