@@ -142,6 +142,8 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-model", action="store_true", help="the spell checker only")
+    parser.add_argument("--only", choices=["spelling", "model", "both"], nargs="+",
+                        help="measure only these")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     speller = Speller("en_US")
@@ -183,6 +185,7 @@ def main() -> None:
         runs["model"] = lambda text: run_action(engine, action, text, options=options).text
         runs["both"] = lambda text: proofread(engine, action, text, session,
                                               options=options).text
+    runs = {name: run for name, run in runs.items() if not args.only or name in args.only}
     print(f"{'':9} {'misspellings fixed':>19} {'agreement fixed':>16} "
           f"{'correct words changed':>22} {'s/sentence':>11}")
     for name, run in runs.items():

@@ -93,3 +93,15 @@ def test_the_window_shows_both_kinds_of_fix(qtbot, british_locale, window):
     text = window.editor.toPlainText()
     assert "Teh" not in text and "becuase" not in text and "yeer" not in text
     assert "harbour" in text  # British, as the system is
+
+
+def test_the_model_chooses_among_the_candidates_in_context(engine):
+    from writer_app.tasks.proofread import model_choice
+
+    session = SpellSession("en_US", "en_US")
+    speller = session.speller("en_US")
+    assert speller.sure_fix("verson") is None  # person or version?
+    checked = spelling_pass("Please update to the latest verson of the program.", session,
+                            model_choice(engine))
+    assert checked.text == "Please update to the latest version of the program."
+    assert checked.fixes == {"verson": "version"} and checked.unsure == {}

@@ -1,13 +1,17 @@
 """Proofread: the spell checker first, then the model for what only a model can fix.
 
 1. Every misspelling the spell checker is sure of (tasks/spelling.py, `sure_fix`) is
-   fixed without asking the model. The others go to the model with their candidates.
+   fixed without asking the model. For each of the others the model picks among the
+   checker's three best candidates: the text before the word is its prompt, and its
+   answer is held (by a grammar) to those candidates, so it is a choice in context, not
+   a rewrite. Without constrained output the model is told the candidates instead.
 2. The model gets the text with those fixes applied, and is asked for grammar,
    agreement and punctuation only.
 3. What the model changed is kept edit by edit within each sentence, and only where it
-   is a correction: an edit of more than MAX_RUN words in a row (a reworded clause) is
-   left out, and a sentence where it changed more than MAX_RUN words or 1 -
-   MIN_SIMILARITY of them, whichever is more, stays as it was.
+   is a correction (`_is_grammar_edit`: punctuation, another form of the same word,
+   agreement, an article): an edit of more than MAX_RUN words in a row (a reworded
+   clause) or one that brings in a new content word is left out, and a sentence where it
+   changed more than MAX_RUN words or 1 - MIN_SIMILARITY of them stays as it was.
 4. The diff marks each change with its source: "spelling" or "model".
 """
 
@@ -15,12 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from writer_app.engine.engine import Engine
-from writer_app.engine.types import CancelToken, SamplingOptions
+from writer_app.engine.types import (
+    CancelToken,
+    Constraint,
+    GenerationRequest,
+    SamplingOptions,
+)
 from writer_app.tasks.actions import Action
 from writer_app.tasks.diff import Change, word_diff
 from writer_app.tasks.rewrite import Progress, RewriteResult, run_action
@@ -29,6 +39,7 @@ from writer_app.tasks.spelling import SpellSession
 INSTRUCTION = ("Correct the grammar, agreement and punctuation of the text. Its spelling has "
                "been checked already. Change nothing else: keep its words, style and meaning.")
 MIN_SIMILARITY = 0.7
+_CONTEXT_CHARS = 1500
 MAX_RUN = 2
 _PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
 _BREAK = re.compile(r"(\n[ \t]*\n\s*)")
@@ -36,14 +47,19 @@ _TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"')\]]*|$)\s*")
 
 
+Choose = Callable[[str, list[str]], "str | None"]
+
+
 @dataclass(frozen=True)
 class SpellingPass:
-    text: str  # with the sure fixes applied
-    fixes: dict[str, str]  # misspelling -> its sure fix
-    unsure: dict[str, list[str]]  # misspelling -> its best candidates
+    text: str  # with the sure fixes (and the model's choices) applied
+    fixes: dict[str, str]  # misspelling -> its fix
+    unsure: dict[str, list[str]]  # misspelling -> its best candidates, still open
 
 
-def spelling_pass(text: str, session: SpellSession) -> SpellingPass:
+def spelling_pass(text: str, session: SpellSession,
+                  choose: Choose | None = None) -> SpellingPass:
+    """The sure fixes; `choose(text before the word, candidates)` picks for the rest."""
     fixes: dict[str, str] = {}
     unsure: dict[str, list[str]] = {}
     edits: list[tuple[int, int, str]] = []
@@ -54,8 +70,11 @@ def spelling_pass(text: str, session: SpellSession) -> SpellingPass:
         speller = session.speller(name)
         for m in speller.misspellings(paragraph.group()):
             fix = speller.sure_fix(m.word)
+            candidates = speller.suggestions(m.word)[:3]
+            if fix is None and choose is not None and candidates:
+                fix = choose(text[:paragraph.start() + m.start], candidates)
             if fix is None:
-                unsure[m.word] = speller.suggestions(m.word)[:3]
+                unsure[m.word] = candidates
                 continue
             fixes[m.word] = fix
             edits.append((paragraph.start() + m.start, paragraph.start() + m.end, fix))
@@ -77,6 +96,30 @@ def _words(tokens: list[str]) -> int:
     return sum(1 for t in tokens if t[:1].isalnum())
 
 
+# Words a grammar fix may swap for one another, or add: agreement and articles.
+_FUNCTION_WORDS = {"is", "are", "was", "were", "am", "be", "been", "has", "have", "had",
+                   "do", "does", "did", "a", "an", "the", "this", "these", "that", "those",
+                   "to", "of", "in", "on", "at", "for", "it", "its", "it's", "there",
+                   "their", "they're", "your", "you're", "then", "than"}
+
+
+def _is_grammar_edit(old: list[str], new: list[str]) -> bool:
+    """An edit a proofread may make: punctuation; one word for another form of it (needs
+    -> need, spended -> spent: the same first three letters) or for another function word
+    (was -> were); an article or preposition added or dropped. Not a new content word:
+    "The" -> "They" changes who acts."""
+    old_words = [t.lower() for t in old if t[:1].isalnum()]
+    new_words = [t.lower() for t in new if t[:1].isalnum()]
+    if not old_words and not new_words:
+        return True
+    if len(old_words) == 1 and len(new_words) == 1:
+        a, b = old_words[0], new_words[0]
+        same_word = min(len(a), len(b)) > 3 and a[:3] == b[:3]
+        return same_word or (a in _FUNCTION_WORDS and b in _FUNCTION_WORDS)
+    return len(old_words) + len(new_words) == 1 and \
+        (old_words or new_words)[0] in _FUNCTION_WORDS
+
+
 def _corrected_sentence(before: str, after: str) -> str:
     """`before` with the model's small edits (MAX_RUN words or fewer each) applied and its
     rewordings left out; `before` itself when those small edits change more than MAX_RUN
@@ -84,7 +127,8 @@ def _corrected_sentence(before: str, after: str) -> str:
     a, b = _TOKENS.findall(before), _TOKENS.findall(after)
     ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
     small = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in ops if tag != "equal"
-             and max(_words(a[i1:i2]), _words(b[j1:j2])) <= MAX_RUN]
+             and max(_words(a[i1:i2]), _words(b[j1:j2])) <= MAX_RUN
+             and _is_grammar_edit(a[i1:i2], b[j1:j2])]
     changed = sum(max(_words(a[i1:i2]), _words(b[j1:j2])) for i1, i2, j1, j2 in small)
     if changed > max(MAX_RUN, (1 - MIN_SIMILARITY) * _words(a)):
         return before  # small edits all over: a rewrite in pieces
@@ -131,11 +175,33 @@ def marked_diff(original: str, result: str, fixes: dict[str, str]) -> list[Chang
     return marked
 
 
+def model_choice(engine: Engine, cancel: CancelToken | None = None) -> Choose | None:
+    """The model's pick among a misspelling's candidates, from the text before it (None
+    when the backend cannot hold its answer to a grammar)."""
+    if not engine.capabilities.constrained_output:
+        return None
+
+    def choose(before: str, candidates: list[str]) -> str | None:
+        context = before.rstrip()
+        if not context:
+            return None  # the text's first word: nothing to choose from
+        space = " " if before != context else ""
+        grammar = "root ::= " + " | ".join(json.dumps(space + c) for c in candidates)
+        request = GenerationRequest(prompt=context[-_CONTEXT_CHARS:],
+                                    options=SamplingOptions(temperature=0.0, max_tokens=16),
+                                    cancel=cancel or CancelToken(),
+                                    constraint=Constraint("gbnf", grammar))
+        answer = engine.generate(request).text.strip()
+        return answer if answer in candidates else None
+
+    return choose
+
+
 def proofread(engine: Engine, action: Action, text: str, session: SpellSession, *,
               options: SamplingOptions | None = None, cancel: CancelToken | None = None,
               progress: Progress | None = None,
               on_piece: Callable[[str], None] | None = None) -> RewriteResult:
-    checked = spelling_pass(text, session)
+    checked = spelling_pass(text, session, model_choice(engine, cancel))
     asked = dataclasses.replace(action, instruction=_instruction(checked.unsure))
     answer = run_action(engine, asked, checked.text, options=options, cancel=cancel,
                         progress=progress, on_piece=on_piece)

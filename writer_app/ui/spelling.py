@@ -33,7 +33,10 @@ class SpellHighlighter(QSyntaxHighlighter):
         self.session: SpellSession | None = None
         self.enabled = True
         self.results: dict[str, Spans] = {}
-        self._pending: dict[str, None] = {}  # an ordered set
+        # Paragraph texts waiting for a check, with the numbers of the blocks that hold
+        # them (so that only those are painted again, not the whole document).
+        self._pending: dict[str, list[int]] = {}
+        self._painting: dict[str, list[int]] = {}
         self._checking = False
         self._format = QTextCharFormat()
         self._format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SpellCheckUnderline)
@@ -49,7 +52,7 @@ class SpellHighlighter(QSyntaxHighlighter):
             return
         spans = self.results.get(text)
         if spans is None:
-            self._pending[text] = None
+            self._pending.setdefault(text, []).append(self.currentBlock().blockNumber())
             self._timer.start()
             return
         typing_at = self._cursor_in_block()
@@ -71,7 +74,7 @@ class SpellHighlighter(QSyntaxHighlighter):
             return
         texts = list(self._pending)[:BATCH]
         for text in texts:
-            del self._pending[text]
+            self._painting[text] = self._pending.pop(text)
         session, make = self.session, self.make_session
         self._checking = True
 
@@ -88,13 +91,19 @@ class SpellHighlighter(QSyntaxHighlighter):
         if len(self.results) > MAX_KEPT:
             self.results.clear()
         self.results.update(found)
-        self._repaint(lambda text: text in found)
+        document = self.document()
+        for text in found:
+            for number in self._painting.pop(text, []):
+                block = document.findBlockByNumber(number)
+                if block.isValid() and block.text() == text:  # not edited meanwhile
+                    self.rehighlightBlock(block)
         if self._pending:
             self._timer.start()
 
     def _failed(self, _message: str) -> None:
         self._checking = False
         self._pending.clear()
+        self._painting.clear()
 
     def _repaint(self, wanted: Callable[[str], bool]) -> None:
         block = self.document().begin()
@@ -123,6 +132,11 @@ class SpellHighlighter(QSyntaxHighlighter):
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
         self.rehighlight()
+
+    @property
+    def busy(self) -> bool:
+        """Paragraphs are waiting for a check, or being checked."""
+        return self._checking or bool(self._pending)
 
     # --- what is under the pointer --------------------------------------------------------
     def misspelling_at(self, position: int) -> tuple[int, int, str] | None:
