@@ -79,7 +79,7 @@ def drop_on(widget, mime, at=None) -> bool:
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
             Qt.KeyboardModifier.NoModifier)
     for kind in (QDragEnterEvent, QDragMoveEvent):
-        event = kind(at, *args)
+        event = kind(at.toPoint(), *args)  # Qt 6 takes a QPoint here, a QPointF below
         QApplication.sendEvent(widget, event)
         if not event.isAccepted():
             return False

@@ -22,7 +22,7 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "div", "section", "article", "main", "blockquote", "ul", "ol", "li", "pre",
            "table", "figure", "figcaption", "dl", "dt", "dd", "address", "body", "hr", "br",
            "tr", "td", "th", *_HEADINGS}
-_FEED = 2**20
+_FEED = 2**16  # lxml parses each piece fed in one call
 _TITLE_CHARS = 1000
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)"""
                        rb"""|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)

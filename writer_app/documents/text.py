@@ -148,9 +148,10 @@ def text_blocks(text: str, budget: BlockBudget | None = None) -> list[Block]:
     return budget.blocks
 
 
-# cmark holds the whole tree of what it parses (about 50 times the text), so a long file
-# goes through in pieces, cut where a new top-level block starts.
-MARKDOWN_PIECE = 2**20
+# cmark holds the whole tree of what it parses (about 50 times the text), and parses in
+# one call that holds the interpreter (a window waiting on it freezes), so a long file
+# goes through in pieces of about 64 KiB, cut where a new top-level block starts.
+MARKDOWN_PIECE = 2**16
 # A blank line, then a line at the margin that continues no list, quote, table or fence.
 _TOP_LEVEL = re.compile(r"\n[ \t]*\n(?=[^\s>*+\-|0-9`~:])")
 _FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)

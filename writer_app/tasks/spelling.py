@@ -11,6 +11,8 @@ far it is from the typo. A fix is "sure" when its suggestion is far ahead of the
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import gzip
 import json
 import locale
@@ -68,6 +70,21 @@ def dictionary_for(language: str, english: str | None = None) -> str | None:
     return _BY_LANGUAGE.get(language)
 
 
+@contextlib.contextmanager
+def _long_lived() -> Iterator[None]:
+    """Build objects that live as long as the app (a dictionary is some 700,000 of them)
+    with the garbage collector paused, then keep them out of its full passes: each pass
+    holds the interpreter, so the window froze for 130 ms while a dictionary loaded."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()
+
+
 def _dictionary(name: str) -> object:
     from spylls.hunspell import Dictionary
 
@@ -76,23 +93,47 @@ def _dictionary(name: str) -> object:
             if name not in DICTIONARIES:
                 raise ValueError(f"no dictionary for {name!r}; Writer has "
                                  f"{', '.join(DICTIONARIES)}")
-            _dictionaries[name] = Dictionary.from_files(
-                str(paths.resources_dir() / "dictionaries" / name))
+            with _long_lived():
+                _dictionaries[name] = Dictionary.from_files(
+                    str(paths.resources_dir() / "dictionaries" / name))
         return _dictionaries[name]
+
+
+# "word": count pairs of pyspellchecker's flat JSON lists.
+_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*(\d+)')
 
 
 def _frequency(name: str) -> dict[str, int]:
     """How common each word is (the two-letter language's list; English's is American,
     so a British spelling is looked up the American way too)."""
-    import spellchecker
-
     language = name[:2]
     with _load_lock:
         if language not in _frequencies:
-            data = Path(spellchecker.__file__).parent / "resources" / f"{language}.json.gz"
-            with gzip.open(data, "rt", encoding="utf-8") as f:
-                _frequencies[language] = json.load(f) if data.exists() else {}
+            with _long_lived():
+                _frequencies[language] = _read_frequencies(language)
         return _frequencies[language]
+
+
+def _read_frequencies(language: str) -> dict[str, int]:
+    """The list, read a megabyte at a time: json.load would parse its 10 MB in one call
+    that holds the interpreter, and the window would freeze for a third of a second."""
+    import spellchecker
+
+    data = Path(spellchecker.__file__).parent / "resources" / f"{language}.json.gz"
+    counts: dict[str, int] = {}
+    if not data.exists():
+        return counts
+    tail = ""
+    with gzip.open(data, "rt", encoding="utf-8") as f:
+        while chunk := f.read(2**20):
+            text = tail + chunk
+            end = 0
+            for m in _PAIR.finditer(text):
+                word = m.group(1)
+                counts[json.loads(f'"{word}"') if "\\" in word else word] = int(m.group(2))
+                end = m.end()
+            tail = text[end:]
+    return counts
 
 
 def _american(word: str) -> str:
@@ -265,6 +306,15 @@ class SpellSession:
             if found.sure:
                 return dictionary_for(found.language.code, self.english)
         return self.english
+
+    def warm(self) -> SpellSession:
+        """Load what the first check needs (the language detector, the English dictionary
+        and its word frequencies), so that it is not loaded while the user types."""
+        if self.choice != "off":
+            self.dictionary_for("The harbour was busy all year long.")
+            name = self.english if self.choice == "auto" else self.choice
+            self.speller(name).suggestions("harbuor")
+        return self
 
     def speller(self, name: str) -> Speller:
         with self._lock:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +38,10 @@ MAX_RECENT = 8
 # loop: setPlainText of 20 MB holds the window for a quarter of a second, a piece of
 # 128 KiB about 10 ms.
 FILL_PIECE = 128 * 1024
+# Each piece of a fill is sized to take about this long: the spell checker's highlighter
+# runs for every paragraph a piece brings, so a piece of short lines costs more.
+FILL_STEP_MS = 12.0
+MIN_FILL_PIECE = 4 * 1024
 # How long closing waits for saves being written.
 SAVE_WAIT_S = 30
 log = logging.getLogger(__name__)
@@ -114,7 +119,7 @@ class Files(QObject):
             if then is not None:
                 then()
 
-        if len(text) <= FILL_PIECE:
+        if len(text) <= MIN_FILL_PIECE * 4:
             self.editor.setPlainText(text)
             finished()
         else:
@@ -380,16 +385,22 @@ class _Fill(QObject):
         editor.setReadOnly(True)
         editor.document().setUndoRedoEnabled(False)
         editor.clear()
+        self.piece = MIN_FILL_PIECE * 4  # grows or shrinks to take about FILL_STEP_MS
         self.timer = QTimer(self)
         self.timer.setInterval(0)
-        self.timer.timeout.connect(self._step)
+        self.timer.timeout.connect(lambda: self._step())
         self.timer.start()
 
-    def _step(self, size: int = FILL_PIECE) -> None:
+    def _step(self, size: int | None = None) -> None:
+        size = size or self.piece
+        started = time.perf_counter()
         cursor = QTextCursor(self.editor.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(self.text[self.at:self.at + size])
         self.at += size
+        took_ms = max((time.perf_counter() - started) * 1000, 0.1)
+        self.piece = int(min(FILL_PIECE, max(MIN_FILL_PIECE,
+                                             size * min(FILL_STEP_MS / took_ms, 2.0))))
         if self.at >= len(self.text):
             self._end()
             self.editor.moveCursor(QTextCursor.MoveOperation.Start)

@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self.editor.extend_context_menu = lambda menu, at: add_spelling_actions(
             menu, self.editor, self.spelling, at)
         self.files.sig_opened.connect(lambda _path: self.spelling.new_document())
+        self.spelling.prepare()
 
     def _action(self, text: str, slot: Callable[..., object],
                 shortcut: StandardKey | None = None) -> QAction:

@@ -9,10 +9,18 @@ paragraph it changed.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QColor, QSyntaxHighlighter, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import QMenu, QPlainTextEdit
 
 from writer_app.tasks.spelling import SpellSession
@@ -20,6 +28,7 @@ from writer_app.ui.jobs import JobContext, JobRunner
 
 Spans = tuple[tuple[int, int], ...]  # (start, length) in the paragraph
 BATCH = 200  # paragraphs a job checks
+PAINT_SLICE_S = 0.008  # painting checked paragraphs, per turn of the event loop
 MAX_KEPT = 50_000  # paragraphs whose results are kept
 
 
@@ -45,6 +54,11 @@ class SpellHighlighter(QSyntaxHighlighter):
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)  # gathers the paragraphs painted in one go
         self._timer.timeout.connect(self._check_batch)
+        self._to_paint: deque[tuple[str, int]] = deque()
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setSingleShot(True)
+        self._paint_timer.setInterval(0)
+        self._paint_timer.timeout.connect(self._paint_some)
 
     # --- painting (GUI thread, from what is known) --------------------------------------
     def highlightBlock(self, text: str) -> None:
@@ -60,6 +74,16 @@ class SpellHighlighter(QSyntaxHighlighter):
             if start + length == typing_at:
                 continue  # the word being typed is not finished yet
             self.setFormat(start, length, self._format)
+
+    def prepare(self) -> None:
+        """Load the dictionaries and the language detector now, in the background (a
+        second of work, some of it in calls that hold the interpreter), rather than when
+        the user first types."""
+        if self.session is None and self.enabled and not self._checking:
+            self._checking = True
+            self.runner.run(lambda _ctx: (self.make_session().warm(), {}), lane="io",
+                            on_done=self._checked, on_failed=self._failed,
+                            on_cancelled=lambda: self._failed(""))
 
     def _cursor_in_block(self) -> int:
         cursor = self.editor.textCursor()
@@ -91,14 +115,24 @@ class SpellHighlighter(QSyntaxHighlighter):
         if len(self.results) > MAX_KEPT:
             self.results.clear()
         self.results.update(found)
-        document = self.document()
         for text in found:
-            for number in self._painting.pop(text, []):
-                block = document.findBlockByNumber(number)
-                if block.isValid() and block.text() == text:  # not edited meanwhile
-                    self.rehighlightBlock(block)
+            self._to_paint.extend((text, n) for n in self._painting.pop(text, []))
+        self._paint_timer.start()
         if self._pending:
             self._timer.start()
+
+    def _paint_some(self) -> None:
+        """Paint the checked paragraphs a few milliseconds at a time: a text of one
+        paragraph repeated thousands of times brings thousands at once."""
+        document = self.document()
+        deadline = time.perf_counter() + PAINT_SLICE_S
+        while self._to_paint and time.perf_counter() < deadline:
+            text, number = self._to_paint.popleft()
+            block = document.findBlockByNumber(number)
+            if block.isValid() and block.text() == text:  # not edited meanwhile
+                self.rehighlightBlock(block)
+        if self._to_paint:
+            self._paint_timer.start()
 
     def _failed(self, _message: str) -> None:
         self._checking = False
@@ -124,10 +158,15 @@ class SpellHighlighter(QSyntaxHighlighter):
         self._repaint(lambda text: word in text)
 
     def new_document(self) -> None:
-        """Another file is in the editor: what was ignored was ignored in the last one."""
-        if self.session is not None:
-            self.session.ignored.clear()
-        self.forget()
+        """Another file is in the editor: what was ignored was ignored in the last one.
+        (Its paragraphs were checked as they went in: only those holding a word ignored
+        before are checked again, not the whole text, which may be 20 MB.)"""
+        if self.session is None or not self.session.ignored:
+            return
+        words = list(self.session.ignored)
+        self.session.ignored.clear()
+        for word in words:
+            self.forget(word)
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -135,8 +174,8 @@ class SpellHighlighter(QSyntaxHighlighter):
 
     @property
     def busy(self) -> bool:
-        """Paragraphs are waiting for a check, or being checked."""
-        return self._checking or bool(self._pending)
+        """Paragraphs are waiting for a check, being checked, or being painted."""
+        return self._checking or bool(self._pending) or bool(self._to_paint)
 
     # --- what is under the pointer --------------------------------------------------------
     def misspelling_at(self, position: int) -> tuple[int, int, str] | None:
