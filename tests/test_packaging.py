@@ -92,6 +92,20 @@ def test_bundled_cli_reads_each_document_family(bundle, tmp_path, name):
         assert "- one *busy* year" in proc.stdout and "a | b\n1 | 2" in proc.stdout
 
 
+def test_bundled_spell_checker_unpacks_its_dictionaries(bundle, tmp_path):
+    source = tmp_path / "draft.txt"
+    source.write_text("The harbour was busy becuase of the storm.\n", encoding="utf-8")
+    env = {**os.environ, "WRITER_HOME": str(tmp_path / "home"), "LANG": "en_GB.UTF-8"}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "spell", str(source)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]  # one misspelling found
+    assert proc.stdout.startswith("1:22: becuase -> because")
+    internal = bundle / "Writer" / "_internal"
+    assert list((internal / "resources" / "dictionaries").glob("*.dic.gz"))
+    assert not list((internal / "resources" / "dictionaries").glob("*.dic"))
+    assert not (internal / "PySide6" / "Qt" / "translations").exists()
+
+
 def test_per_user_install_puts_writer_in_the_menu(bundle, tmp_path):
     data = tmp_path / "share"
     env = {**os.environ, "XDG_DATA_HOME": str(data), "HOME": str(tmp_path)}

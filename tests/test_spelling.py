@@ -207,3 +207,26 @@ def test_the_right_click_menu_fixes_adds_and_ignores(qtbot, british_locale, bare
     menu.close()
     qtbot.waitUntil(lambda: "Quuxly" not in underlined(w), timeout=10000)
     assert "Quuxly" not in spelling.load_user_words()  # ignored here only
+
+
+def test_gzipped_dictionaries_are_unpacked_into_the_cache(tmp_path, monkeypatch):
+    """The bundle carries the dictionaries gzipped (packaging/writer.spec)."""
+    import gzip
+    import shutil
+
+    from spylls.hunspell import Dictionary
+
+    from writer_app import paths
+
+    resources = tmp_path / "resources"
+    (resources / "dictionaries").mkdir(parents=True)
+    for suffix in (".dic", ".aff"):
+        source = paths.resources_dir() / "dictionaries" / f"nl{suffix}"
+        with source.open("rb") as f, gzip.open(resources / "dictionaries" / f"nl{suffix}.gz",
+                                               "wb") as g:
+            shutil.copyfileobj(f, g)
+    monkeypatch.setattr(paths, "resources_dir", lambda: resources)
+    where = spelling._dictionary_files("nl")
+    assert where.parent == paths.cache_dir() / "dictionaries"
+    dictionary = Dictionary.from_files(str(where))
+    assert dictionary.lookup("haven") and not dictionary.lookup("hven")

@@ -94,9 +94,28 @@ def _dictionary(name: str) -> object:
                 raise ValueError(f"no dictionary for {name!r}; Writer has "
                                  f"{', '.join(DICTIONARIES)}")
             with _long_lived():
-                _dictionaries[name] = Dictionary.from_files(
-                    str(paths.resources_dir() / "dictionaries" / name))
+                _dictionaries[name] = Dictionary.from_files(str(_dictionary_files(name)))
         return _dictionaries[name]
+
+
+def _dictionary_files(name: str) -> Path:
+    """Where NAME.dic and NAME.aff are: the resources folder in a checkout; in the bundle,
+    where they come gzipped, the cache folder once unpacked there."""
+    source = paths.resources_dir() / "dictionaries" / name
+    if source.with_suffix(".dic").exists():
+        return source
+    unpacked = paths.cache_dir() / "dictionaries" / name
+    unpacked.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in (".aff", ".dic"):
+        target = unpacked.with_name(name + suffix)
+        packed = source.with_name(name + suffix + ".gz")
+        if not target.exists() or target.stat().st_mtime < packed.stat().st_mtime:
+            temporary = target.with_name(target.name + ".part")
+            with gzip.open(packed, "rb") as f, temporary.open("wb") as out:
+                while chunk := f.read(2**20):
+                    out.write(chunk)
+            temporary.replace(target)
+    return unpacked
 
 
 # "word": count pairs of pyspellchecker's flat JSON lists.
