@@ -30,10 +30,13 @@ def british():
 
 def test_the_sure_fixes_are_made_and_the_rest_left_to_the_model(british):
     checked = spelling_pass(SENTENCE, british)
-    assert checked.fixes == {"Teh": "The", "yeer": "year", "becuase": "because"}
+    assert checked.fixes == {"Teh": "The", "yeer": "year", "becuase": "because",
+                             "spended": "spent"}
     assert checked.text == SENTENCE.replace("Teh", "The").replace("yeer", "year").replace(
-        "becuase", "because")
-    assert list(checked.unsure) == ["spended"] and checked.unsure["spended"]
+        "becuase", "because").replace("spended", "spent")
+    assert checked.unsure == {}
+    unsure = spelling_pass("Please update to the latest verson of it.", british)
+    assert list(unsure.unsure) == ["verson"] and "version" in unsure.unsure["verson"]
 
 
 def test_a_reworded_sentence_is_refused_and_a_corrected_one_kept():

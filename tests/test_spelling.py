@@ -42,7 +42,13 @@ def test_sure_fixes_of_common_misspellings(british, typo, fix):
     assert british.sure_fix(typo) == fix
 
 
-@pytest.mark.parametrize("typo", ["wich", "spended", "alot"])
+def test_a_regularised_irregular_verb_gets_its_real_form(british):
+    assert british.sure_fix("spended") == "spent"
+    assert british.sure_fix("Teached") == "Taught"
+    assert british.suggestions("buyed")[0] == "bought"
+
+
+@pytest.mark.parametrize("typo", ["wich", "alot", "verson"])
 def test_a_typo_with_two_likely_fixes_is_not_sure(british, typo):
     assert british.suggestions(typo)  # offered, but left to the user or the model
     assert british.sure_fix(typo) is None

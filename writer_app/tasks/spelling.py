@@ -43,6 +43,30 @@ _BRITISH = {"GB", "IE", "AU", "NZ", "ZA", "IN", "PK", "NG", "KE", "SG", "MY", "H
 SURE_MARGIN = 20.0
 MAX_SUGGESTIONS = 5
 
+# English verbs given a regular ending they do not take ("spended"): Hunspell offers
+# words near the letters ("speeded", "spender"), never the irregular form meant.
+_IRREGULAR_EN = {
+    "arised": "arose", "beared": "bore", "beated": "beat", "becomed": "became",
+    "begined": "began", "bended": "bent", "bited": "bit", "bleeded": "bled", "blowed": "blew",
+    "breaked": "broke", "breeded": "bred", "bringed": "brought", "builded": "built",
+    "buyed": "bought", "catched": "caught", "choosed": "chose", "comed": "came",
+    "creeped": "crept", "cutted": "cut", "digged": "dug", "drawed": "drew", "drinked": "drank",
+    "drived": "drove", "eated": "ate", "falled": "fell", "feeded": "fed", "feeled": "felt",
+    "fighted": "fought", "finded": "found", "forgived": "forgave", "forgetted": "forgot",
+    "freezed": "froze", "gived": "gave", "goed": "went", "growed": "grew", "heared": "heard",
+    "hided": "hid", "hitted": "hit", "holded": "held", "hurted": "hurt", "keeped": "kept",
+    "knowed": "knew", "layed": "laid", "leaded": "led", "lended": "lent", "letted": "let",
+    "losed": "lost", "maked": "made", "meaned": "meant", "meeted": "met", "payed": "paid",
+    "quitted": "quit", "readed": "read", "rided": "rode", "ringed": "rang", "rised": "rose",
+    "runned": "ran", "sayed": "said", "seeked": "sought", "selled": "sold", "sended": "sent",
+    "setted": "set", "shaked": "shook", "shooted": "shot", "shutted": "shut", "sinked": "sank",
+    "sitted": "sat", "sleeped": "slept", "speaked": "spoke", "spended": "spent",
+    "standed": "stood", "stealed": "stole", "sticked": "stuck", "stinged": "stung",
+    "striked": "struck", "swimmed": "swam", "taked": "took", "teached": "taught",
+    "teared": "tore", "telled": "told", "thinked": "thought", "throwed": "threw",
+    "understanded": "understood", "waked": "woke", "weared": "wore", "winned": "won",
+    "writed": "wrote",
+}
 _APOSTROPHE = "\u2019"  # the typographic one: "don\u2019t"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _load_lock = threading.Lock()
@@ -233,8 +257,15 @@ class Speller:
                      for part in suggestion.lower().split())
         return math.log10(1 + common) - 3 * _distance(suggestion, word)
 
+    def _irregular(self, word: str) -> str | None:
+        if not self.name.startswith("en"):
+            return None
+        form = _IRREGULAR_EN.get(word.lower())
+        return _same_case(form, word) if form else None
+
     def suggestions(self, word: str) -> list[str]:
-        """Hunspell's candidates, the most likely first."""
+        """Hunspell's candidates, the most likely first (an irregular verb's real form
+        before them all)."""
         if word not in self._suggested:
             candidates: list[str] = []
             for s in self._dict.suggest(word):  # type: ignore[attr-defined]
@@ -242,8 +273,12 @@ class Speller:
                     candidates.append(s)
                 if len(candidates) >= 12:
                     break
-            ranked = sorted(candidates, key=lambda s: -self._score(s, word))
-            self._suggested[word] = [_same_case(s, word) for s in ranked][:MAX_SUGGESTIONS]
+            ranked = [_same_case(s, word)
+                      for s in sorted(candidates, key=lambda s: -self._score(s, word))]
+            irregular = self._irregular(word)
+            if irregular:
+                ranked = [irregular, *(s for s in ranked if s != irregular)]
+            self._suggested[word] = ranked[:MAX_SUGGESTIONS]
         return self._suggested[word]
 
     def sure_fix(self, word: str) -> str | None:
@@ -251,6 +286,9 @@ class Speller:
         whose score beats the next by log10(SURE_MARGIN): as if SURE_MARGIN times as
         common at the same distance (an edit nearer counts as 1000 times), when no other
         candidate as near has another length."""
+        irregular = self._irregular(word)
+        if irregular:
+            return irregular  # not a guess: the verb's past form
         ranked = self.suggestions(word)
         if not ranked or _distance(ranked[0], word) > 2:
             return None
