@@ -1,8 +1,9 @@
 """How well does proofreading fix what people mistype? Real sentences from texts on this
 machine (the licences in /usr/share/common-licenses and the descriptions of installed
-Python packages: none written for this test), with misspellings of the kinds people make
-injected (a swap of two letters, a doubled or dropped letter, a common misspelling such as
-"recieve") and a few agreement errors ("is" for "are"). Three ways of fixing them:
+Python packages: none written for this test; kept in benchmarks/data once extracted),
+with misspellings of the kinds people make injected (a swap of two letters, a doubled
+or dropped letter, a common misspelling such as "recieve") and a few agreement errors
+("is" for "are"). Three ways of fixing them:
 
 - spelling: the spell checker's sure fixes alone (tasks/spelling.py);
 - model: the default model's proofread alone (tasks/rewrite.py);
@@ -44,6 +45,19 @@ COMMON_MISSPELLINGS = {
 AGREEMENT = {"is": "are", "are": "is", "has": "have", "have": "has", "was": "were",
              "were": "was", "does": "do", "do": "does"}
 _SENTENCE = re.compile(r"[A-Z][^.!?\n]*(?:\n(?!\s*\n)[^.!?\n]*)*[.!?]")
+
+
+CORPUS = ROOT / "benchmarks" / "data" / "proofread_sentences.txt"
+
+
+def corpus(speller: Speller, wanted: int, rng: random.Random) -> list[str]:
+    """The sentences kept in benchmarks/data (so that every run and every machine reads
+    the same ones), extracted from this machine's texts the first time."""
+    if CORPUS.exists():
+        return CORPUS.read_text(encoding="utf-8").splitlines()[:wanted]
+    sentences = real_sentences(speller, wanted, rng)
+    CORPUS.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    return sentences
 
 
 def real_sentences(speller: Speller, wanted: int, rng: random.Random) -> list[str]:
@@ -147,7 +161,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     speller = Speller("en_US")
-    sentences = real_sentences(speller, args.sentences, rng)
+    sentences = corpus(speller, args.sentences, rng)
+    rng = random.Random(args.seed)  # the errors depend on the seed only, not on extraction
     cases = [inject(s, speller, rng, agreement=n % 5 == 0) for n, s in enumerate(sentences)]
     spelling_errors = sum(k == "spelling" for c in cases for k in c.kinds.values())
     print(f"{len(cases)} sentences, {spelling_errors} misspellings and "
