@@ -20,33 +20,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.bounded import run_bounded  # noqa: E402
+from tests.hostile_documents import TABLE_CELL, repeated  # noqa: E402
 
 
 def write_table_page(path: Path, mib: int) -> None:
-    """Dense markup: many small cells, the costliest shape for a tree."""
-    cell = b"<tr><td>a</td><td>b</td><td><b>c</b></td></tr>"
-    with path.open("wb") as f:
-        f.write(b"<html><body><table>")
-        for _ in range(mib * 2**20 // len(cell)):
-            f.write(cell)
-        f.write(b"</table></body></html>")
+    repeated(path, b"<html><body><table>", TABLE_CELL, b"</table></body></html>", mib)
 
 
 def write_prose_page(path: Path, mib: int) -> None:
-    para = (b"<p>The harbour was busy all year long, and the <em>ferries</em> ran late "
-            b"more often than not.</p>\n")
-    with path.open("wb") as f:
-        f.write(b"<html><head><title>Prose</title></head><body>")
-        for _ in range(mib * 2**20 // len(para)):
-            f.write(para)
-        f.write(b"</body></html>")
+    repeated(path, b"<html><head><title>Prose</title></head><body>",
+             b"<p>The harbour was busy all year long, and the <em>ferries</em> ran late "
+             b"more often than not.</p>\n", b"</body></html>", mib)
 
 
 def write_markdown(path: Path, mib: int) -> None:
-    para = b"The harbour was busy all year long, and the *ferries* ran late.\n\n- a\n  - b\n\n"
-    with path.open("wb") as f:
-        for _ in range(mib * 2**20 // len(para)):
-            f.write(para)
+    repeated(path, b"", b"The harbour was busy all year long, and the *ferries* ran late."
+             b"\n\n- a\n  - b\n\n", b"", mib)
 
 
 def bs4_blocks(path: str) -> int:

@@ -52,19 +52,24 @@ def error_as_unprivileged_user(func, path: Path) -> str:
     return message
 
 
-def answer_next_dialog(button) -> None:
-    """Click `button` in the next modal message box, as a user would."""
+def answer_next_dialog(button) -> list[str]:
+    """Click `button` in the next modal message box, as a user would; the list returned
+    gets the box's text once it was answered."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
 
     def click() -> None:
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, QMessageBox):
+            seen.append(dialog.text())
             dialog.button(button).click()
         else:
             QTimer.singleShot(20, click)
 
     QTimer.singleShot(20, click)
+    return seen
 
 
 def drop_on(widget, mime, at=None) -> bool:

@@ -153,15 +153,23 @@ def pdf_repeated_page(folder: Path, copies: int = 1_000_000) -> Path:
 
 # --- 3. HTML that costs many times its size --------------------------------------------
 
-def big_html(folder: Path, mib: int = 20) -> Path:
-    path = folder / "big.html"
-    cell = b"<tr><td>a</td><td>b</td><td><b>c</b></td></tr>"
+def repeated(path: Path, head: bytes, unit: bytes, tail: bytes, mib: int) -> Path:
+    """`unit` written over and over between `head` and `tail`: about `mib` MiB."""
     with path.open("wb") as f:
-        f.write(b"<html><body><table>")
-        for _ in range(mib * 2**20 // len(cell)):
-            f.write(cell)
-        f.write(b"</table></body></html>")
+        f.write(head)
+        for _ in range(mib * 2**20 // len(unit)):
+            f.write(unit)
+        f.write(tail)
     return path
+
+
+# Dense markup: many small cells, the costliest shape for a tree.
+TABLE_CELL = b"<tr><td>a</td><td>b</td><td><b>c</b></td></tr>"
+
+
+def big_html(folder: Path, mib: int = 20) -> Path:
+    return repeated(folder / "big.html", b"<html><body><table>", TABLE_CELL,
+                    b"</table></body></html>", mib)
 
 
 # --- 4. a zip that lies about its sizes -------------------------------------------------

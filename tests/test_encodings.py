@@ -19,6 +19,8 @@ from writer_app.documents.loader import load_document
 from writer_app.documents.model import DocumentError
 from writer_app.documents.text import decode_text
 
+from .helpers import answer_next_dialog
+
 LEGACY = Path(__file__).parent / "fixtures" / "legacy"
 FILES = [("french", "latin-1", "cp1252"), ("russian", "cp1251", "cp1251"),
          ("chinese", "big5", "big5"), ("greek", "cp1253", "cp1253"),
@@ -134,17 +136,7 @@ def test_a_character_the_files_encoding_lacks_is_refused_by_name(qtbot, bare_win
 
 def warning_after(qtbot, act) -> str:
     """The text of the warning `act` shows (it is dismissed)."""
-    seen: list[str] = []
-
-    def read() -> None:
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QMessageBox):
-            seen.append(dialog.text())
-            dialog.button(QMessageBox.StandardButton.Ok).click()
-        else:
-            QTimer.singleShot(20, read)
-
-    QTimer.singleShot(20, read)
+    seen = answer_next_dialog(QMessageBox.StandardButton.Ok)
     act()
     qtbot.waitUntil(lambda: bool(seen), timeout=10000)
     return seen[0]

@@ -3,9 +3,9 @@ address typed in the pane, the writer's own text. Real default model, real Qt dr
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from writer_app.documents.model import Document
 
@@ -119,17 +119,7 @@ def test_cancel_drops_the_rest_of_a_drop_and_links_are_asked_once(qtbot, window,
     mime = QMimeData()
     mime.setUrls([QUrl(web_server + "harbour.html"), QUrl(web_server + "harbour.html"),
                   QUrl.fromLocalFile(str(FIXTURES / "harbour.html"))])
-    asked = []
-
-    def cancel():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            asked.append(box.text())
-            box.button(QMessageBox.StandardButton.Cancel).click()
-        else:
-            QTimer.singleShot(20, cancel)
-
-    QTimer.singleShot(20, cancel)
+    asked = answer_next_dialog(QMessageBox.StandardButton.Cancel)
     assert drop_on(window.editor.viewport(), mime)
     qtbot.waitUntil(lambda: len(asked) == 1)
     qtbot.wait(300)

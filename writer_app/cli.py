@@ -394,16 +394,15 @@ def _cmd_spell(args: argparse.Namespace, prefs: settings.Settings) -> int:
     session = SpellSession(args.lang or prefs.spell_check, prefs.english_spelling)
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
     found: list[dict[str, object]] = []
-    for paragraph in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
-        for m in session.check(paragraph.group()):
-            at = paragraph.start() + m.start
-            line = bisect.bisect_right(line_starts, at)
-            suggestions = session.suggestions(m.word, paragraph.group())
-            found.append({"line": line, "column": at - line_starts[line - 1] + 1,
-                          "offset": at, "word": m.word, "suggestions": suggestions})
-            if not args.json:
-                print(f"{line}:{at - line_starts[line - 1] + 1}: {m.word}"
-                      + (f" -> {', '.join(suggestions)}" if suggestions else ""))
+    for speller, offset, m in session.misspellings_in(text):
+        at = offset + m.start
+        line = bisect.bisect_right(line_starts, at)
+        suggestions = speller.suggestions(m.word)
+        found.append({"line": line, "column": at - line_starts[line - 1] + 1,
+                      "offset": at, "word": m.word, "suggestions": suggestions})
+        if not args.json:
+            print(f"{line}:{at - line_starts[line - 1] + 1}: {m.word}"
+                  + (f" -> {', '.join(suggestions)}" if suggestions else ""))
     if args.json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
     return 1 if found else 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from writer_app.documents.limits import peek_member
-
 EXTENSIONS = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
@@ -15,15 +13,18 @@ EXTENSIONS = {
 
 
 def _zip_type(path: Path) -> str | None:
+    mime = b""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            if "mimetype" in names:
+                # Never more than its first bytes: a `mimetype` can inflate to gigabytes.
+                with zf.open("mimetype") as member:
+                    mime = member.read(100).strip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-            NotImplementedError):  # a damaged directory, a zip format Python lacks
+            NotImplementedError, RuntimeError):  # damaged, encrypted, a format Python lacks
         return None
-    if "mimetype" in names:
-        # Never more than its first bytes: a `mimetype` can inflate to gigabytes.
-        mime = (peek_member(path, "mimetype", 100) or b"").strip()
+    if mime:
         if mime == b"application/epub+zip":
             return "epub"
         if mime == b"application/vnd.oasis.opendocument.text":

@@ -129,9 +129,6 @@ class BoundedZip:
     def __contains__(self, name: str) -> bool:
         return name in self._names
 
-    def names(self) -> set[str]:
-        return set(self._names)
-
     def charge(self, name: str, n: int) -> None:
         self.inflated += n
         if self.inflated > self.max_bytes:
@@ -207,14 +204,3 @@ def read_regular_file(path: Path, cap: int) -> bytes:
     if len(data) > cap:  # it grew while it was read
         raise DocumentError(path, f"is over the {mib(cap)} size cap")
     return data
-
-
-def peek_member(path: Path, name: str, limit: int) -> bytes | None:
-    """The first `limit` bytes of one member, never more (type sniffing); None when the
-    file is not a zip or has no such member."""
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open(name) as member:
-            return member.read(limit)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError,
-            NotImplementedError, RuntimeError, EOFError):
-        return None

@@ -41,11 +41,6 @@ _COHERENCE_WEIGHT = 0.3
 _RANK_WEIGHT = 0.005
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 or UTF-16/32 with a BOM, else UTF-8, else the most likely legacy encoding."""
-    return decode_text(data).text
-
-
 def decode_text(data: bytes, encoding: str | None = None) -> Decoded:
     """The text, in `encoding` when the user chose one (undecodable bytes replaced)."""
     if encoding:

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+# Words, runs of space and single marks: what a word diff compares.
+TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,8 @@ class Change:
 def word_diff(original: str, suggestion: str) -> list[Change]:
     """Runs of kept, deleted and inserted text; joining the kept+deleted gives the original,
     kept+inserted the suggestion."""
-    a = _TOKENS.findall(original)
-    b = _TOKENS.findall(suggestion)
+    a = TOKENS.findall(original)
+    b = TOKENS.findall(suggestion)
     changes: list[Change] = []
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

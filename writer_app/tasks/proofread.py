@@ -32,8 +32,8 @@ from writer_app.engine.types import (
     SamplingOptions,
 )
 from writer_app.tasks.actions import Action
-from writer_app.tasks.diff import Change, word_diff
-from writer_app.tasks.rewrite import Progress, RewriteResult, run_action
+from writer_app.tasks.diff import TOKENS, Change, word_diff
+from writer_app.tasks.rewrite import PARAGRAPH_BREAK, Progress, RewriteResult, run_action
 from writer_app.tasks.spelling import SpellSession
 
 INSTRUCTION = ("Correct the grammar, agreement and punctuation of the text. Its spelling has "
@@ -41,9 +41,6 @@ INSTRUCTION = ("Correct the grammar, agreement and punctuation of the text. Its 
 MIN_SIMILARITY = 0.7
 _CONTEXT_CHARS = 1500
 MAX_RUN = 2
-_PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
-_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"')\]]*|$)\s*")
 
 
@@ -63,21 +60,16 @@ def spelling_pass(text: str, session: SpellSession,
     fixes: dict[str, str] = {}
     unsure: dict[str, list[str]] = {}
     edits: list[tuple[int, int, str]] = []
-    for paragraph in _PARAGRAPH.finditer(text):
-        name = session.dictionary_for(paragraph.group())
-        if name is None:
+    for speller, offset, m in session.misspellings_in(text):
+        fix = speller.sure_fix(m.word)
+        candidates = speller.suggestions(m.word)[:3]
+        if fix is None and choose is not None and candidates:
+            fix = choose(text[:offset + m.start], candidates)
+        if fix is None:
+            unsure[m.word] = candidates
             continue
-        speller = session.speller(name)
-        for m in speller.misspellings(paragraph.group()):
-            fix = speller.sure_fix(m.word)
-            candidates = speller.suggestions(m.word)[:3]
-            if fix is None and choose is not None and candidates:
-                fix = choose(text[:paragraph.start() + m.start], candidates)
-            if fix is None:
-                unsure[m.word] = candidates
-                continue
-            fixes[m.word] = fix
-            edits.append((paragraph.start() + m.start, paragraph.start() + m.end, fix))
+        fixes[m.word] = fix
+        edits.append((offset + m.start, offset + m.end, fix))
     fixed = text
     for start, end, fix in reversed(edits):
         fixed = fixed[:start] + fix + fixed[end:]
@@ -124,7 +116,7 @@ def _corrected_sentence(before: str, after: str) -> str:
     """`before` with the model's small edits (MAX_RUN words or fewer each) applied and its
     rewordings left out; `before` itself when those small edits change more than MAX_RUN
     words or 1 - MIN_SIMILARITY of the sentence, whichever is more."""
-    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    a, b = TOKENS.findall(before), TOKENS.findall(after)
     ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
     small = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in ops if tag != "equal"
              and max(_words(a[i1:i2]), _words(b[j1:j2])) <= MAX_RUN
@@ -144,8 +136,8 @@ def keep_corrections(before: str, after: str) -> str:
     reworded clause keeps the writer's words. Paragraphs are compared one to one; when
     the model merged or split sentences, the paragraph is judged as one sentence."""
     out = []
-    old_paragraphs = _BREAK.split(before)
-    new_paragraphs = _BREAK.split(after)
+    old_paragraphs = PARAGRAPH_BREAK.split(before)
+    new_paragraphs = PARAGRAPH_BREAK.split(after)
     if len(old_paragraphs) != len(new_paragraphs):
         return _corrected_sentence(before, after)
     for old, new in zip(old_paragraphs, new_paragraphs, strict=True):

@@ -23,7 +23,7 @@ SYSTEM = ("You are a writing assistant. The user's text is between <text> and </
           "in the same language as the text: no introduction, no quotes, no explanation.")
 # Room for the template, the system prompt and the instruction.
 PROMPT_OVERHEAD = 160
-_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
+PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
 
 Progress = Callable[[int, int], None]
 
@@ -149,7 +149,7 @@ def run_action(
         return RewriteResult(text, new, 1, cancel.cancelled, word_diff("", new))
 
     warnings: list[str] = []
-    pieces = _PARAGRAPH_BREAK.split(text)
+    pieces = PARAGRAPH_BREAK.split(text)
     paragraphs = [i for i, p in enumerate(pieces) if i % 2 == 0 and p.strip()]
     out = list(pieces)
     for n, index in enumerate(paragraphs, 1):

@@ -67,6 +67,8 @@ _IRREGULAR_EN = {
     "understanded": "understood", "waked": "woke", "weared": "wore", "winned": "won",
     "writed": "wrote",
 }
+# A paragraph: from a non-space to the next blank line.
+_PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
 _APOSTROPHE = "\u2019"  # the typographic one: "don\u2019t"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _load_lock = threading.Lock()
@@ -381,6 +383,18 @@ class SpellSession:
                 self._spellers[name].user_words = self.user_words
                 self._spellers[name].ignored = self.ignored
             return self._spellers[name]
+
+    def misspellings_in(self, text: str) -> Iterator[tuple[Speller, int, Misspelling]]:
+        """Each misspelling of a text of several paragraphs, with the speller of its
+        paragraph's language and the offset of that paragraph (its language detected
+        once)."""
+        for paragraph in _PARAGRAPH.finditer(text):
+            name = self.dictionary_for(paragraph.group())
+            if name is None:
+                continue
+            speller = self.speller(name)
+            for m in speller.misspellings(paragraph.group()):
+                yield speller, paragraph.start(), m
 
     def check(self, text: str) -> list[Misspelling]:
         name = self.dictionary_for(text)

@@ -31,7 +31,6 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile
 
 from writer_app import filecheck, paths
-from writer_app.documents.model import Decoded
 from writer_app.errors import WriterError
 
 log = logging.getLogger(__name__)
@@ -59,14 +58,6 @@ def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
 
 def _encoding_name(encoding: str) -> str:
     return "UTF-8" if encoding.replace("_", "-").lower().startswith("utf-8") else encoding
-
-
-def read_text_file(path: Path, encoding: str | None = None) -> Decoded:
-    """The file's text and the encoding it was read in (the user's choice, else a guess
-    with a note); a pipe, a device or a file over the cap is refused, naming the file."""
-    from writer_app.documents.text import read_text_file as read
-
-    return read(path, encoding)
 
 
 @dataclass

@@ -165,7 +165,9 @@ def writers_text(runner: JobRunner, text: str, title: str,
 def open_text(runner: JobRunner, path: Path, callbacks: Callbacks[Decoded],
               encoding: str | None = None) -> Job[Decoded]:
     """A text or Markdown file, read and decoded (in `encoding` when the user chose one)."""
-    return _run(runner, lambda _ctx: file_ops.read_text_file(path, encoding), callbacks)
+    from writer_app.documents.text import read_text_file
+
+    return _run(runner, lambda _ctx: read_text_file(path, encoding), callbacks)
 
 
 def import_document(runner: JobRunner, path: Path, callbacks: Callbacks[str]) -> Job[str]:
