@@ -7,7 +7,10 @@ or dropped letter, a common misspelling such as "recieve") and a few agreement e
 
 - spelling: the spell checker's sure fixes alone (tasks/spelling.py);
 - model: the default model's proofread alone (tasks/rewrite.py);
-- both: Writer's proofread (tasks/proofread.py).
+- scored: the sure fixes, then the model's scores alone (the likeliest candidate for
+  each other misspelling, and agreement: tasks/confusables.py), no rewriting;
+- both: Writer's proofread (tasks/proofread.py): all of it, then the model's rewrite
+  kept where it corrects.
 
 For each it prints the share of injected errors fixed, the share of correct words
 changed, and the time per sentence; for the checker, the share of misspellings it flags
@@ -156,7 +159,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-model", action="store_true", help="the spell checker only")
-    parser.add_argument("--only", choices=["spelling", "model", "both"], nargs="+",
+    parser.add_argument("--only", choices=["spelling", "model", "scored", "both"], nargs="+",
                         help="measure only these")
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -198,6 +201,7 @@ def main() -> None:
         action = find_action("proofread")
         options = SamplingOptions(temperature=0.2, seed=1)
         runs["model"] = lambda text: run_action(engine, action, text, options=options).text
+        runs["scored"] = lambda text: _scored(text, session, engine)
         runs["both"] = lambda text: proofread(engine, action, text, session,
                                               options=options).text
     runs = {name: run for name, run in runs.items() if not args.only or name in args.only}
@@ -221,6 +225,14 @@ def main() -> None:
         sp, ag = totals["spelling"], totals["agreement"]
         print(f"{name:9} {sp[0] / max(sp[1], 1):>19.1%} {ag[0] / max(ag[1], 1):>16.1%} "
               f"{changed / max(correct, 1):>22.2%} {seconds:>11.2f}", flush=True)
+
+
+def _scored(text: str, session: SpellSession, engine: object) -> str:
+    from writer_app.tasks.proofread import agreement_pass, model_choice, spelling_pass
+
+    checked = spelling_pass(text, session, model_choice(engine))  # type: ignore[arg-type]
+    return agreement_pass(checked.text, session,
+                          engine.likelihoods)[0]  # type: ignore[attr-defined]
 
 
 def _spelling_only(text: str, session: SpellSession) -> str:

@@ -182,3 +182,41 @@ def test_model_too_big_for_memory_is_refused_before_loading(engine):
     assert str(engine.info.path) in message
     assert "only 0.1 GiB is free" in message and "pick a smaller model" in message
     hardware.check_memory(engine.info, needed, available=8 * 2**30)
+
+
+def test_likelihoods_rank_the_endings_a_reader_expects(engine):
+    scores = engine.likelihoods("The cat sat on the ", ["mat.", "mad.", "hat."])
+    assert scores[0] == max(scores) and scores[1] == min(scores)
+    # At the very start of a text too, with no beginning-of-text token to lean on.
+    first, typo = engine.likelihoods("", ["The cat sat.", "Teh cat sat."])
+    assert first > typo + 5
+
+
+def test_likelihoods_leave_the_context_as_generation_expects_it(engine):
+    """Scoring decodes its endings into the context and takes them out again: whatever
+    the context held before, the scores are the same, and so is the next answer."""
+    ending = ["time, there was a king.", "dog, there was a king."]
+    fresh_context(engine)
+    alone = engine.likelihoods("Once upon a ", ending)
+    ask(engine, "Once upon a time", raw=True)
+    after_answer = engine.likelihoods("Once upon a ", ending)
+    assert after_answer == pytest.approx(alone, abs=0.05)
+    result, _ = ask(engine, "The capital of France is", raw=True)
+    assert "Paris" in result.text
+
+
+def test_cancelled_likelihoods_are_minus_infinity(engine):
+    from writer_app.engine.types import CancelToken
+
+    cancel = CancelToken()
+    cancel.cancel()
+    assert engine.likelihoods("A ", ["b", "c"], cancel=cancel) == [float("-inf")] * 2
+
+
+def test_a_backend_that_cannot_score_says_so():
+    from writer_app.engine.errors import EngineError
+
+    from .fake_backend import FakeBackend
+
+    with pytest.raises(EngineError, match="cannot score"):
+        Engine(FakeBackend()).likelihoods("A ", ["b"])

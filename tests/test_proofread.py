@@ -64,6 +64,7 @@ def test_the_issue_sentence_comes_back_correct_with_its_meaning(engine, british)
     for typo in ("Teh", "yeer", "becuase"):
         assert typo not in text
     assert "tourists" in text and "cafe owners" in text  # the meaning kept
+    assert "owners were happy" in text  # agreement, weighed by the model
     sources = {c.source for c in result.changes if c.op == "insert"}
     assert "spelling" in sources
 
@@ -108,3 +109,72 @@ def test_the_model_chooses_among_the_candidates_in_context(engine):
                             model_choice(engine))
     assert checked.text == "Please update to the latest version of the program."
     assert checked.fixes == {"verson": "version"} and checked.unsure == {}
+
+
+def test_the_first_word_is_chosen_in_context_too(engine):
+    from writer_app.tasks.proofread import model_choice
+
+    session = SpellSession("en_US", "en_US")
+    checked = spelling_pass("Wich one of these do you want?", session, model_choice(engine))
+    assert checked.text == "Which one of these do you want?"
+
+
+@pytest.mark.parametrize(("text", "fixed"), [
+    ("The results was clear.", "The results were clear."),
+    ("She have two cats and a dog.", "She has two cats and a dog."),
+    ("He is taller then his brother.", "He is taller than his brother."),
+    ("The dog wagged it's tail.", "The dog wagged its tail."),
+    # Right as they are: nothing to fix.
+    ("The data is stored on disk.", None),
+    ("They're going over there with their friends.", None),
+])
+def test_agreement_and_homophones_are_fixed_where_the_model_is_sure(engine, text, fixed):
+    from writer_app.tasks.proofread import agreement_pass
+
+    session = SpellSession("en_US", "en_US")
+    assert agreement_pass(text, session, engine.likelihoods)[0] == (fixed or text)
+
+
+def test_agreement_is_left_to_english_paragraphs(engine):
+    from writer_app.tasks.proofread import agreement_pass
+
+    german = "Was ist das? Ich weiß nicht, was er damit meint, aber es ist gut."
+    text = f"{german}\n\nThe results was clear."
+    assert agreement_pass(text, SpellSession(), engine.likelihoods) == (
+        f"{german}\n\nThe results were clear.", {"was": "were"})
+
+
+@pytest.mark.parametrize(("before", "after", "kept"), [
+    # Quote marks are the writer's; a capital may start a defined term.
+    ('Sign a "copyright disclaimer" now.', "Sign a copyright disclaimer now.", False),
+    ("For the Covered Code only.", "For the covered code only.", False),
+    # A dropped word is not a correction, unless it repeats its neighbour.
+    ("Section numbers or the equivalent are not part of it.",
+     "Section numbers or equivalent are not part of it.", False),
+    ("It was the the best day.", "It was the best day.", True),
+    ("The module will removed soon.", "The module will be removed soon.", True),
+])
+def test_what_a_proofread_may_change(before, after, kept):
+    assert keep_corrections(before, after) == (after if kept else before)
+
+
+def test_the_rewrite_does_not_undo_the_fixes_made_before_it():
+    before = "Improved error messaging when the scheme is missing."
+    after = "Improved error message when the scheme is missing."
+    assert keep_corrections(before, after) == after
+    assert keep_corrections(before, after, settled={"messaging"}) == before
+
+
+def test_the_model_judges_each_edit_of_its_rewrite(engine):
+    """The rewrite's edits that pass the rules are kept only where the model, weighing
+    the sentence both ways, finds the edit far likelier."""
+    from writer_app.tasks.proofread import model_judge
+
+    judge = model_judge(engine)
+    assert keep_corrections("The module is now old and will removed in the future.",
+                            "The module is now old and will be removed in the future.",
+                            judge) == "The module is now old and will be removed in the future."
+    before = "It comes WITHOUT ANY WARRANTY; without even the implied warranty."
+    assert keep_corrections(
+        before, "It comes with ANY WARRANTY; without even the implied warranties.",
+        judge) == before

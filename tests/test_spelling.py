@@ -236,3 +236,24 @@ def test_gzipped_dictionaries_are_unpacked_into_the_cache(tmp_path, monkeypatch)
     assert where.parent == paths.cache_dir() / "dictionaries"
     dictionary = Dictionary.from_files(str(where))
     assert dictionary.lookup("haven") and not dictionary.lookup("hven")
+
+
+def test_a_word_ignored_in_a_long_document_is_unmarked_a_slice_at_a_time(
+        qtbot, british_locale, bare_window):
+    """Ignoring a word looks for it in every paragraph: in a long document that walk is
+    done in slices between other events, not in one go that freezes the window."""
+    w = bare_window
+    lines = [f"Line {n}: Zorblax sailed from the harbour." for n in range(6000)]
+    w.files.set_text("\n".join(lines), None)
+    last = w.editor.document().lastBlock()
+
+    def marked(block) -> bool:
+        return any(f.format.underlineStyle() == QTextCharFormat.UnderlineStyle.SpellCheckUnderline
+                   for f in block.layout().formats())
+
+    qtbot.waitUntil(lambda: marked(w.editor.document().lastBlock()), timeout=60000)
+    w.spelling.session.ignore("Zorblax")
+    w.spelling.forget("Zorblax")
+    assert marked(last)  # not yet: forget() returned before walking the document
+    qtbot.waitUntil(lambda: not marked(w.editor.document().lastBlock()), timeout=60000)
+    assert not marked(w.editor.document().firstBlock())

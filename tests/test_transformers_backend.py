@@ -195,3 +195,15 @@ def test_the_window_can_run_the_gguf_on_transformers(qtbot):
         qtbot.waitUntil(lambda: settings.load().backend == "transformers", timeout=5000)
     finally:
         w.close()
+
+
+def test_likelihoods_agree_with_llama_cpp(hf_engine, engine):
+    """The same weights score the same text alike on both backends (llama.cpp computes
+    with the quantized weights, transformers with them unpacked to fp32)."""
+    for before, endings in [("The cat sat on the ", ["mat.", "mad.", "hat."]),
+                            ("the cafe owners ", ["was happy.", "were happy."]),
+                            ("", ["The cat sat.", "Teh cat sat."])]:
+        ours, theirs = hf_engine.likelihoods(before, endings), engine.likelihoods(before,
+                                                                                  endings)
+        assert ours == pytest.approx(theirs, abs=1.0)
+        assert ours.index(max(ours)) == theirs.index(max(theirs))

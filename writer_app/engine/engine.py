@@ -19,6 +19,7 @@ from writer_app.engine.lanes import Lanes
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import (
     BackendChoice,
+    CancelToken,
     Capabilities,
     DeviceInfo,
     EngineConfig,
@@ -59,6 +60,15 @@ class Backend(Protocol):
     def stream(self, request: GenerationRequest, stats: GenerationStats) -> Iterator[str]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ScoresText(Protocol):
+    """A backend with `Capabilities.scoring`: the log probability (natural log) of each
+    ending after `before` (see engine/likelihood.py), checking `cancel` between them."""
+
+    def likelihoods(self, before: str, endings: list[str],
+                    cancel: CancelToken) -> list[float]: ...
 
 
 @runtime_checkable
@@ -139,6 +149,21 @@ class Engine:
         if not isinstance(self.backend, RendersPrompts):
             raise EngineError(f"{self.backend.name} renders its prompts itself")
         return self.backend.render_prompt(request)
+
+    def likelihoods(self, before: str, endings: list[str], priority: Priority = "user",
+                    cancel: CancelToken | None = None) -> list[float]:
+        """How likely the model finds each ending after `before` (empty: the start of a
+        text), as log probabilities that compare with one another: the more, the likelier.
+        Raises EngineError on a backend without `Capabilities.scoring`; a cancelled
+        request's scores are all minus infinity."""
+        if not endings:
+            return []
+        if not self.capabilities.scoring or not isinstance(self.backend, ScoresText):
+            raise EngineError(f"{self.backend.name} cannot score text")
+        cancel = cancel or CancelToken()
+        with self.lanes.slot(priority, cancel):
+            scores = self.backend.likelihoods(before, endings, cancel)
+        return [float("-inf")] * len(endings) if cancel.cancelled else scores
 
     def _check(self, request: GenerationRequest) -> None:
         caps = self.backend.capabilities

@@ -15,11 +15,13 @@ import random
 from collections.abc import Callable, Iterator
 
 import llama_cpp
+import numpy as np
 from llama_cpp import llama_chat_format
 
 from writer_app.engine import hardware, llama_runtime
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
+from writer_app.engine.likelihood import NO_BOS_START, log_probability, prepare
 from writer_app.engine.local_prompt import LocalPrompts
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.stops import StopMatcher
@@ -43,7 +45,7 @@ class LlamaCppBackend(LocalPrompts):
     name = "llama.cpp"
     # One request at a time (Llama has no locking); GBNF grammars and JSON schemas.
     capabilities = Capabilities(token_count="exact", parallel_requests=1,
-                                constrained_output=True)
+                                constrained_output=True, scoring=True)
 
     def __init__(self, info: ModelInfo, config: EngineConfig | None = None) -> None:
         config = config or EngineConfig()
@@ -166,6 +168,58 @@ class LlamaCppBackend(LocalPrompts):
             tokens.close()
             self._set_abort(False)
             self._cancel = None
+
+    def likelihoods(self, before: str, endings: list[str],
+                    cancel: CancelToken) -> list[float]:
+        """Each ending's log probability after `before` (see engine/likelihood.py). The
+        shared start is evaluated once, reusing what the context already holds; each
+        ending is then decoded with logits for every token (through Llama's own batch
+        and context objects, as Llama.eval does), and taken out of the cache again."""
+        llm = self._llm
+        start = [llm.token_bos()] if self._add_bos else self._llm.tokenize(
+            NO_BOS_START.encode(), add_bos=False, special=False)
+        lists = [start + llm.tokenize((before + e).encode("utf-8"), add_bos=False,
+                                      special=False) for e in endings]
+        lists, first = prepare(lists, min(self.context_length, llm.n_batch))
+        # The head but its last token: that one is decoded with each ending, for the
+        # logits that predict the ending's first token.
+        head = lists[0][:first - 1]
+        held = llm.input_ids[:llm.n_tokens].tolist()
+        same = 0
+        while same < min(len(held), len(head)) and held[same] == head[same]:
+            same += 1
+        llm.n_tokens = same
+        scores: list[float] = []
+        self._cancel = cancel
+        self._set_abort(True)
+        try:
+            if len(head) > same:
+                llm.eval(head[same:])
+            for tokens in lists:
+                if cancel.cancelled:
+                    break
+                scores.append(self._ending_score(tokens[first - 1:], len(head)))
+        except RuntimeError:
+            if not cancel.cancelled:
+                raise
+        finally:
+            self._set_abort(False)
+            self._cancel = None
+            llm._ctx.kv_cache_seq_rm(-1, len(head), -1)
+            llm.n_tokens = min(llm.n_tokens, len(head))
+            llm._requires_eval = True  # the logits held now are an ending's, not the head's
+        return scores
+
+    def _ending_score(self, tokens: list[int], position: int) -> float:
+        """The log probability of tokens[1:] after tokens[0], decoded at `position`."""
+        llm = self._llm
+        llm._ctx.kv_cache_seq_rm(-1, position, -1)
+        llm._batch.set_batch(batch=tokens, n_past=position, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        rows = len(tokens) - 1
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(),
+                                       shape=(len(tokens), llm.n_vocab()))[:rows]
+        return log_probability(logits, tokens[1:])
 
     @property
     def cached_tokens(self) -> int:

@@ -17,10 +17,12 @@ from typing import Any
 
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
+from writer_app.engine.likelihood import NO_BOS_START, log_probability, prepare
 from writer_app.engine.local_prompt import LocalPrompts
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.stops import StopMatcher
 from writer_app.engine.types import (
+    CancelToken,
     Capabilities,
     ChatMessage,
     DeviceChoice,
@@ -96,7 +98,7 @@ class _CountingStreamer:
 class TransformersBackend(LocalPrompts):
     name = "transformers"
     # One request at a time (one model, one generate loop); no grammars here.
-    capabilities = Capabilities(token_count="exact", parallel_requests=1)
+    capabilities = Capabilities(token_count="exact", parallel_requests=1, scoring=True)
 
     def __init__(self, path: Path, *, device: str = EngineConfig.device,
                  context_length_cap: int = EngineConfig.context_length_cap,
@@ -247,6 +249,26 @@ class TransformersBackend(LocalPrompts):
         finally:
             halt.set()
             worker.join()
+
+    def likelihoods(self, before: str, endings: list[str],
+                    cancel: CancelToken) -> list[float]:
+        """Each ending's log probability after `before` (see engine/likelihood.py): one
+        forward pass over each."""
+        torch, tok = self._torch, self.tokenizer
+        start = tok("", add_special_tokens=True)["input_ids"] or \
+            tok(NO_BOS_START, add_special_tokens=False)["input_ids"]
+        lists = [start + tok(before + e, add_special_tokens=False)["input_ids"]
+                 for e in endings]
+        lists, first = prepare(lists, self.context_length)
+        scores: list[float] = []
+        with torch.inference_mode():
+            for tokens in lists:
+                if cancel.cancelled:
+                    break
+                ids = torch.tensor([tokens], device=self.device_name)
+                logits = self.model(input_ids=ids).logits[0, first - 1:-1]
+                scores.append(log_probability(logits.float().cpu().numpy(), tokens[first:]))
+        return scores
 
     def _decode(self, ids: list[int]) -> str:
         return str(self.tokenizer.decode(ids, skip_special_tokens=True)) if ids else ""

@@ -106,6 +106,8 @@ class Capabilities:
     prompt_progress: bool = False
     # GenerationRequest.suffix is honoured: the answer fills the gap before it.
     fill_in_middle: bool = False
+    # Engine.likelihoods: how likely the model finds each of several endings of a text.
+    scoring: bool = False
 
 
 @dataclass

@@ -188,7 +188,7 @@ def _american(word: str) -> str:
 _VOWELS = set("aeiouy")
 
 
-def _distance(a: str, b: str) -> float:
+def typing_distance(a: str, b: str) -> float:
     """Edit distance weighted by how people mistype: swapping two letters, doubling or
     dropping a doubled letter cost 0.5, one vowel for another 0.75, anything else 1."""
     a, b = a.lower(), b.lower()
@@ -257,7 +257,7 @@ class Speller:
         # "a lot" for "alot": as common as its rarest word.
         common = min(max(freq.get(part, 0), freq.get(_american(part), 0))
                      for part in suggestion.lower().split())
-        return math.log10(1 + common) - 3 * _distance(suggestion, word)
+        return math.log10(1 + common) - 3 * typing_distance(suggestion, word)
 
     def _irregular(self, word: str) -> str | None:
         if not self.name.startswith("en"):
@@ -292,15 +292,15 @@ class Speller:
         if irregular:
             return irregular  # not a guess: the verb's past form
         ranked = self.suggestions(word)
-        if not ranked or _distance(ranked[0], word) > 2:
+        if not ranked or typing_distance(ranked[0], word) > 2:
             return None
         best = ranked[0]
         if len(ranked) == 1:
             return best
         # "dfault": "fault" (a letter too many) or "default" (a letter dropped)? When two
         # readings are as near and differ in length, only the context can tell.
-        near = _distance(best, word) + 0.25
-        if any(len(other) != len(best) and _distance(other, word) <= near
+        near = typing_distance(best, word) + 0.25
+        if any(len(other) != len(best) and typing_distance(other, word) <= near
                for other in ranked[1:]):
             return None
         margin = self._score(best, word) - self._score(ranked[1], word)
@@ -384,17 +384,21 @@ class SpellSession:
                 self._spellers[name].ignored = self.ignored
             return self._spellers[name]
 
-    def misspellings_in(self, text: str) -> Iterator[tuple[Speller, int, Misspelling]]:
-        """Each misspelling of a text of several paragraphs, with the speller of its
-        paragraph's language and the offset of that paragraph (its language detected
-        once)."""
+    def paragraphs(self, text: str) -> Iterator[tuple[int, str, str]]:
+        """Each paragraph of a text with its offset and its dictionary's name (its
+        language detected once); paragraphs with spelling off are left out."""
         for paragraph in _PARAGRAPH.finditer(text):
             name = self.dictionary_for(paragraph.group())
-            if name is None:
-                continue
+            if name is not None:
+                yield paragraph.start(), paragraph.group(), name
+
+    def misspellings_in(self, text: str) -> Iterator[tuple[Speller, int, Misspelling]]:
+        """Each misspelling of a text of several paragraphs, with the speller of its
+        paragraph's language and the offset of that paragraph."""
+        for offset, paragraph, name in self.paragraphs(text):
             speller = self.speller(name)
-            for m in speller.misspellings(paragraph.group()):
-                yield speller, paragraph.start(), m
+            for m in speller.misspellings(paragraph):
+                yield speller, offset, m
 
     def check(self, text: str) -> list[Misspelling]:
         name = self.dictionary_for(text)

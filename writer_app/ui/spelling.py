@@ -30,6 +30,7 @@ Spans = tuple[tuple[int, int], ...]  # (start, length) in the paragraph
 BATCH = 200  # paragraphs a job checks
 PAINT_SLICE_S = 0.008  # painting checked paragraphs, per turn of the event loop
 MAX_KEPT = 50_000  # paragraphs whose results are kept
+SWEEP_STEP = 200  # paragraphs looked at between two looks at the clock
 
 
 class SpellHighlighter(QSyntaxHighlighter):
@@ -55,6 +56,9 @@ class SpellHighlighter(QSyntaxHighlighter):
         self._timer.setInterval(120)  # gathers the paragraphs painted in one go
         self._timer.timeout.connect(self._check_batch)
         self._to_paint: deque[tuple[str, int]] = deque()
+        # Walks over the document for paragraphs to paint again (a word ignored or
+        # added): (the next block's number, which paragraphs).
+        self._sweeps: deque[tuple[int, Callable[[str], bool]]] = deque()
         self._paint_timer = QTimer(self)
         self._paint_timer.setSingleShot(True)
         self._paint_timer.setInterval(0)
@@ -123,7 +127,8 @@ class SpellHighlighter(QSyntaxHighlighter):
 
     def _paint_some(self) -> None:
         """Paint the checked paragraphs a few milliseconds at a time: a text of one
-        paragraph repeated thousands of times brings thousands at once."""
+        paragraph repeated thousands of times brings thousands at once, and a word
+        ignored in a long document is looked for in all its paragraphs."""
         document = self.document()
         deadline = time.perf_counter() + PAINT_SLICE_S
         while self._to_paint and time.perf_counter() < deadline:
@@ -131,20 +136,24 @@ class SpellHighlighter(QSyntaxHighlighter):
             block = document.findBlockByNumber(number)
             if block.isValid() and block.text() == text:  # not edited meanwhile
                 self.rehighlightBlock(block)
-        if self._to_paint:
+        while self._sweeps and time.perf_counter() < deadline:
+            number, wanted = self._sweeps.popleft()
+            block = document.findBlockByNumber(number)
+            for _ in range(SWEEP_STEP):
+                if not block.isValid():
+                    break
+                if wanted(block.text()):
+                    self.rehighlightBlock(block)
+                block = block.next()
+            else:
+                self._sweeps.appendleft((block.blockNumber(), wanted))
+        if self._to_paint or self._sweeps:
             self._paint_timer.start()
 
     def _failed(self, _message: str) -> None:
         self._checking = False
         self._pending.clear()
         self._painting.clear()
-
-    def _repaint(self, wanted: Callable[[str], bool]) -> None:
-        block = self.document().begin()
-        while block.isValid():
-            if wanted(block.text()):
-                self.rehighlightBlock(block)
-            block = block.next()
 
     def forget(self, word: str | None = None) -> None:
         """Check again the paragraphs holding `word` (all of them when None)."""
@@ -155,7 +164,8 @@ class SpellHighlighter(QSyntaxHighlighter):
         stale = [t for t in self.results if word in t]
         for text in stale:
             del self.results[text]
-        self._repaint(lambda text: word in text)
+        self._sweeps.append((0, lambda text: word in text))
+        self._paint_timer.start()
 
     def new_document(self) -> None:
         """Another file is in the editor: what was ignored was ignored in the last one.
