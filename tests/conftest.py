@@ -27,12 +27,24 @@ from writer_app.engine import default_model  # noqa: E402
 DEFAULT_MODEL = MODELS / default_model.FILE_NAME
 
 
+# Where other apps' model stores are found (engine/stores.py): a test sees only the
+# stores it builds, never the machine's own.
+STORE_VARIABLES = ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "OLLAMA_MODELS",
+                   "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "LOCALAPPDATA",
+                   "APPDATA")
+
+
 @pytest.fixture(autouse=True)
 def writer_home(tmp_path_factory: pytest.TempPathFactory,
                 monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own config, data and cache folders."""
+    """Every test gets its own config, data and cache folders, and a home folder of its
+    own holding no other app's models."""
     home = tmp_path_factory.mktemp("writer-home")
     monkeypatch.setenv("WRITER_HOME", str(home))
+    (home / "user").mkdir()
+    monkeypatch.setenv("HOME", str(home / "user"))
+    for name in STORE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     return home
 
 

@@ -57,7 +57,7 @@ def test_models_lists_extra_folders_and_bad_files(tmp_path):
     assert proc.returncode == 0
     assert default_model.FILE_NAME in proc.stdout
     assert "Q4_1" in proc.stdout and "context 8192" in proc.stdout
-    assert "broken.gguf\n  unusable: is not a GGUF model file" in proc.stdout
+    assert "broken.gguf (from Writer)\n  unusable: is not a GGUF model file" in proc.stdout
     assert proc.stdout.endswith(f"\nllama.cpp runs on {this_machines_variant()}\n")
 
 

@@ -93,6 +93,7 @@ def test_the_window_shows_both_kinds_of_fix(qtbot, british_locale, window):
         window.suggesting.suggest("proofread")
     html = window.suggestions.view.toHtml()
     assert "#1f5fbf" in html.lower()  # the spell checker's fixes, in blue
+    assert "Blue: the spell checker's fixes" in window.suggestions.status.text()
     assert window.suggesting.accept()
     text = window.editor.toPlainText()
     assert "Teh" not in text and "becuase" not in text and "yeer" not in text

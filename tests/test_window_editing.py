@@ -83,7 +83,7 @@ def test_model_menu_lists_models_with_metadata(qtbot, window):
     qtbot.waitUntil(lambda: bool(window.models.found), timeout=10000)  # read off the GUI thread
     window.model_menu.aboutToShow.emit()
     labels = [a.text() for a in window.model_menu.actions()]
-    entry = next(t for t in labels if t.startswith(default_model.FILE_NAME))
+    entry = next(t for t in labels if t.strip().startswith(default_model.FILE_NAME))
     assert "Q4_1" in entry and "context 8192" in entry and "135" in entry
     assert any(t.startswith("Your models folder: ") for t in labels)
 

@@ -129,7 +129,7 @@ def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
     config = dataclasses.replace(prefs.engine_config(), backend=args.backend or prefs.backend,
                                  device=args.device or prefs.device)
     return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),
-                             config)
+                             config, prefs.model_stores())
 
 
 def _write(piece: str) -> None:
@@ -194,11 +194,13 @@ def _cpu_variant() -> str:
 
 
 def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
-    found = discover(_folders(args, prefs))
+    found = discover(_folders(args, prefs), prefs.model_stores())
     cpu = _cpu_variant()
     if args.json:
-        rows = [{**m.info.to_json(), "cpu_variant": cpu} if m.info
-                else {"path": str(m.path), "error": m.error} for m in found]
+        rows = [{**m.info.to_json(), "cpu_variant": cpu, "source": m.source,
+                 "name": m.label} if m.info
+                else {"path": str(m.path), "error": m.error, "source": m.source,
+                      "name": m.label} for m in found]
         print(json.dumps(rows, indent=2))
         return 0
     if not found:
@@ -207,10 +209,11 @@ def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
         return 0
     for m in found:
         if m.info is None:
-            print(f"{m.path.name}\n  unusable: {m.error}")
+            print(f"{m.label} (from {m.source})\n  unusable: {m.error}")
             continue
         i = m.info
-        print(f"{m.path.name}\n  {i.name}: {i.architecture}, {i.parameters_label} parameters, "
+        print(f"{m.label} (from {m.source})\n  {i.name}: {i.architecture}, "
+              f"{i.parameters_label} parameters, "
               f"{i.quantization}, context {i.context_length}, "
               f"chat template: {'yes' if i.has_chat_template else 'no'}, "
               f"{i.file_size / 2**20:.0f} MiB\n  {m.path}")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from writer_app import filecheck, paths
+from writer_app.engine.stores import STORES
 from writer_app.engine.types import (
     BackendChoice,
     DeviceChoice,
@@ -56,6 +57,8 @@ class Settings:
     # Model: a path, or empty for the default model.
     model_path: str = ""
     extra_model_dirs: list[str] = field(default_factory=list)
+    # Other apps' model stores not to look in (ids of engine/stores.py's STORES).
+    model_sources_off: list[str] = field(default_factory=list)
     # Most recent first.
     recent_files: list[str] = field(default_factory=list)
     # Writing actions of the user's own: {"name", "label", "instruction", "use"?} each.
@@ -76,6 +79,10 @@ class Settings:
     repeat_penalty: float = bounded(SamplingOptions.repeat_penalty, 0.5, 2.0)
     max_tokens: int = bounded(SamplingOptions.max_tokens, 1, 1 << 20)
     seed: int = bounded(SamplingOptions.seed, -1, 2**31 - 1)  # -1: a random seed
+
+    def model_stores(self) -> list[str]:
+        """The other apps' stores to look for models in."""
+        return [s for s in STORES if s not in self.model_sources_off]
 
     def engine_config(self) -> EngineConfig:
         """How to load a model, from these settings."""
@@ -98,7 +105,7 @@ class Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _TYPES = typing.get_type_hints(Settings)
 _LIST_ITEMS: dict[str, type] = {"extra_model_dirs": str, "custom_actions": dict,
-                                "recent_files": str}
+                                "recent_files": str, "model_sources_off": str}
 
 
 class SettingsError(WriterError, ValueError):

@@ -1,5 +1,6 @@
 """Finding models: GGUF files and Hugging Face model folders in the app's models/, the
-user's models/, and folders the user added.
+user's models/, and folders the user added; and the GGUF files other apps downloaded
+(engine/stores.py: LM Studio, GPT4All, Ollama, Jan, the Hugging Face cache).
 
 The walk runs at start-up over folders the user chose, so it must end and must not
 raise whatever it meets: link loops, unreadable folders, deep trees, a home folder of a
@@ -11,6 +12,7 @@ a note, so the user sees why a model was not found.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from writer_app.engine import default_model
+from writer_app.engine import stores as stores_
 from writer_app.engine.errors import EngineError, ModelFileError
 from writer_app.engine.model_folder import PICKLED, folder_model_info
 from writer_app.engine.model_info import ModelInfo, read_model_info
@@ -40,6 +43,12 @@ class FoundModel:
     path: Path
     info: ModelInfo | None
     error: str | None
+    source: str = "Writer"  # where it came from: Writer's folders, or another app's store
+    name: str = ""  # the name that store gives it (Ollama's "llama3.2:3b"), if not the file's
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path.name
 
     @property
     def usable(self) -> bool:
@@ -80,9 +89,10 @@ def _listing(folder: Path) -> list[os.DirEntry[str]] | None:
 
 def _is_model_file(name: str) -> bool:
     lower = name.lower()
-    # mmproj files hold vision projectors, not language models.
+    # mmproj files hold vision projectors, not language models; GPT4All names a download
+    # under way incomplete-*.
     return (lower.endswith(".gguf") and not _LATER_SPLIT.search(name)
-            and not lower.startswith("mmproj"))
+            and not lower.startswith(("mmproj", "incomplete-")))
 
 
 def _walk(folder: Path) -> Iterator[_Hit]:
@@ -170,27 +180,71 @@ def _file_key(path: Path) -> object:
     return (st.st_dev, st.st_ino)
 
 
-def discover(folders: Iterable[Path]) -> list[FoundModel]:
-    """Every model in the folders, checked; bad ones are listed with their error.
+def discover(folders: Iterable[Path], stores: Iterable[str] = (),
+             place: stores_.Place | None = None) -> list[FoundModel]:
+    """Every model in the folders, then in the other apps' `stores` (ids of
+    stores.STORES), checked; bad ones are listed with their error. A file found twice
+    (a link, a store inside a folder) is listed once, where it was found first.
 
     Never raises: a folder that cannot be searched is skipped, and whatever goes wrong
     with one model is that model's error, so the window always starts."""
     found: list[FoundModel] = []
     seen: set[object] = set()
     for folder in folders:
+        _search(folder, "Writer", found, seen, model_folders=True)
+    place = place or stores_.Place.here()
+    for store in stores:
+        source = stores_.STORES[store]
         try:
-            for hit in _walk(folder):
-                if hit.kind in ("crowded", "stopped"):
-                    found.append(FoundModel(hit.path, None, _crowded(hit.kind)))
-                    continue
-                key = _file_key(hit.path)
-                if key in seen:
-                    continue
-                seen.add(key)
-                found.append(_checked_safely(hit))
+            store_folders = stores_.FOLDERS[store](place)
         except Exception as exc:  # a bug must not keep the window from starting
-            found.append(FoundModel(folder, None, f"could not be searched ({exc})"))
+            found.append(FoundModel(Path(store), None, f"could not be searched ({exc})",
+                                    source))
+            continue
+        for folder in store_folders:
+            if store == "ollama":
+                _search_ollama(folder, found, seen)
+            else:
+                _search(folder, source, found, seen, model_folders=False)
     return found
+
+
+def _search(folder: Path, source: str, found: list[FoundModel], seen: set[object],
+            model_folders: bool) -> None:
+    """The models under `folder` (Hugging Face model folders too when `model_folders`:
+    another app's store is searched for GGUF files only)."""
+    try:
+        for hit in _walk(folder):
+            if hit.kind in ("crowded", "stopped"):
+                found.append(FoundModel(hit.path, None, _crowded(hit.kind), source))
+                continue
+            if hit.kind == "folder" and not model_folders:
+                continue
+            key = _file_key(hit.path)
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append(dataclasses.replace(_checked_safely(hit), source=source))
+    except Exception as exc:  # a bug must not keep the window from starting
+        found.append(FoundModel(folder, None, f"could not be searched ({exc})", source))
+
+
+def _search_ollama(folder: Path, found: list[FoundModel], seen: set[object]) -> None:
+    source = stores_.STORES["ollama"]
+    try:
+        for model in stores_.ollama_models(folder):
+            if model.blob is None:
+                found.append(FoundModel(model.manifest, None, model.error, source,
+                                        model.name))
+                continue
+            key = _file_key(model.blob)
+            if key in seen:
+                continue
+            seen.add(key)
+            checked = _checked_safely(_Hit("gguf", model.blob))
+            found.append(dataclasses.replace(checked, source=source, name=model.name))
+    except Exception as exc:  # a bug must not keep the window from starting
+        found.append(FoundModel(folder, None, f"could not be searched ({exc})", source))
 
 
 def _crowded(kind: str) -> str:
@@ -209,24 +263,27 @@ def _checked_safely(hit: _Hit) -> FoundModel:
                                           f"{exc})")
 
 
-def resolve(name_or_path: str | None, folders: Iterable[Path]) -> ModelInfo:
-    """The model a user named (a path, a file name or part of one), or the default model."""
+def resolve(name_or_path: str | None, folders: Iterable[Path],
+            stores: Iterable[str] = ()) -> ModelInfo:
+    """The model a user named (a path, a file name or part of one, an Ollama name), or
+    the default model."""
     folders = list(folders)
     if name_or_path:
         candidate = Path(name_or_path).expanduser()
         if candidate.exists() or os.sep in name_or_path:
             return read_model_info(candidate)
-    models = [m for m in discover(folders) if m.path.suffix.lower() == ".gguf"]
+    models = [m for m in discover(folders, stores) if m.path.suffix.lower() == ".gguf"
+              or m.source == stores_.STORES["ollama"]]
     usable = [m for m in models if m.info is not None]
     if name_or_path:
         wanted = name_or_path.lower()
-        exact = [m for m in usable if m.path.name.lower() in (wanted, wanted + ".gguf")]
-        partial = [m for m in usable if wanted in m.path.name.lower()]
+        exact = [m for m in usable if m.label.lower() in (wanted, wanted + ".gguf")]
+        partial = [m for m in usable if wanted in m.label.lower()]
         matches = exact or partial
         if len(matches) == 1 and matches[0].info is not None:
             return matches[0].info
         if len(matches) > 1:
-            names = ", ".join(m.path.name for m in matches)
+            names = ", ".join(m.label for m in matches)
             raise EngineError(f"model {name_or_path!r} is ambiguous: it matches {names}")
         raise EngineError(f"no model named {name_or_path!r} was found in "
                           f"{', '.join(str(f) for f in folders)}")

@@ -108,7 +108,8 @@ class Engine:
 
     @classmethod
     def load_named(cls, name_or_path: str | None, folders: list[Path],
-                   config: EngineConfig | None = None) -> Engine:
+                   config: EngineConfig | None = None, stores: list[str] | None = None
+                   ) -> Engine:
         """The model named by path or name; a folder is a Hugging Face model (transformers)."""
         config = config or EngineConfig()
         if name_or_path and Path(name_or_path).expanduser().is_dir():
@@ -116,7 +117,7 @@ class Engine:
                 raise EngineError(f"{name_or_path}: a model folder runs on transformers, not "
                                   "llama.cpp")
             return cls.load_transformers(Path(name_or_path).expanduser(), config)
-        return cls.load(resolve(name_or_path, folders), config)
+        return cls.load(resolve(name_or_path, folders, stores or ()), config)
 
     @property
     def info(self) -> ModelInfo:

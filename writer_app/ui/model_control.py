@@ -34,6 +34,8 @@ from writer_app.ui.model_host import ModelHost
 
 # Folder changes come in bursts (a download writes its .part file many times).
 RESCAN_DELAY_MS = 500
+SOURCE_HEADINGS = {"Writer": "Writer's models", "Hugging Face cache":
+                   "From the Hugging Face cache"}
 
 
 def model_label(info: ModelInfo) -> str:
@@ -99,8 +101,9 @@ class ModelControl(QObject):
             self.rescan_timer.start()  # once this look ends
             return
         self._scanning = True
-        operations.find_models(self.runner, list(self.folders), operations.Callbacks(
-            done=self._found, failed=self._scan_failed))
+        operations.find_models(self.runner, list(self.folders), self.prefs().model_stores(),
+                               operations.Callbacks(done=self._found,
+                                                    failed=self._scan_failed))
 
     def _found(self, found: list[FoundModel]) -> None:
         self._scanning = False
@@ -134,12 +137,16 @@ class ModelControl(QObject):
         if not self.found:
             menu.addAction("Looking for models…" if self._scanning
                            else "No models found yet").setEnabled(False)
+        source = ""
         for found in self.found:
+            if found.source != source:  # each source's models under its name
+                source = found.source
+                menu.addAction(SOURCE_HEADINGS.get(source, f"From {source}")).setEnabled(False)
             if found.info is None:
-                menu.addAction(f"{found.path.name} — unusable: {found.error}").setEnabled(False)
+                menu.addAction(f"    {found.label} — unusable: {found.error}").setEnabled(False)
                 continue
             i = found.info
-            item = QAction(f"{found.path.name}  ({i.architecture}, {i.parameters_label}, "
+            item = QAction(f"    {found.label}  ({i.architecture}, {i.parameters_label}, "
                            f"{i.quantization}, context {i.context_length}, "
                            f"{i.file_size / 2**20:.0f} MiB)", menu)
             item.triggered.connect(lambda _=False, p=found.path: self.load_model(str(p)))
@@ -165,7 +172,9 @@ class ModelControl(QObject):
         """Load a model the user picked (a failure is shown in a dialog), or the one the
         settings name at start-up (`quiet`: a failure is shown in the status bar)."""
         self._quiet = quiet
-        self.host.load(name_or_path, list(self.folders), self.prefs().engine_config())
+        prefs = self.prefs()
+        self.host.load(name_or_path, list(self.folders), prefs.engine_config(),
+                       prefs.model_stores())
 
     def _loading(self, name: str) -> None:
         self.status.model.setText(f"Loading {name}…")

@@ -52,12 +52,13 @@ class ModelHost(QObject):
         return engine
 
     def load(self, name_or_path: str | None, folders: list[Path],
-             config: EngineConfig) -> None:
-        """Find the model (a path, part of a name, or the default) and load it, on the
-        inference lane; the old engine is closed only once the new one works."""
+             config: EngineConfig, stores: list[str] | None = None) -> None:
+        """Find the model (a path, part of a name, an Ollama name, or the default) and
+        load it, on the inference lane; the old engine is closed only once the new one
+        works."""
         folders = list(folders)
         self._swap_in(Path(name_or_path).name if name_or_path else "the default model",
-                      lambda: Engine.load_named(name_or_path, folders, config))
+                      lambda: Engine.load_named(name_or_path, folders, config, stores))
 
     def use(self, engine: Engine) -> None:
         """Use an engine made elsewhere (a server's, say), swapped in on the inference lane."""

@@ -110,10 +110,11 @@ def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Le
     return _run(runner, work, callbacks, lane="inference")
 
 
-def find_models(runner: JobRunner, folders: list[Path],
+def find_models(runner: JobRunner, folders: list[Path], stores: list[str],
                 callbacks: Callbacks[list[FoundModel]]) -> Job[list[FoundModel]]:
-    """Every model file in the folders, headers read off the GUI thread (and cached)."""
-    return _run(runner, lambda _ctx: discover(folders), callbacks)
+    """Every model file in the folders and the other apps' stores, headers read off the
+    GUI thread (and cached)."""
+    return _run(runner, lambda _ctx: discover(folders, stores), callbacks)
 
 
 def download_model(runner: JobRunner, url: str, folder: Path,

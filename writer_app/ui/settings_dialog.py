@@ -6,11 +6,13 @@ import dataclasses
 import json
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QSpinBox,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import settings
+from writer_app.engine.stores import STORES
 from writer_app.errors import WriterError
 from writer_app.settings import Settings
 from writer_app.tasks.actions import all_actions
@@ -64,6 +67,13 @@ class SettingsDialog(QDialog):
         self.device = self._choice("device")
         self.spell_check = self._choice("spell_check")
         self.english_spelling = self._choice("english_spelling")
+        # Other apps' model stores, each looked in unless turned off.
+        self.stores = {store: QCheckBox(label, self) for store, label in STORES.items()}
+        for store, box in self.stores.items():
+            box.setChecked(store not in prefs.model_sources_off)
+        sources = QHBoxLayout()
+        for box in self.stores.values():
+            sources.addWidget(box)
         self.custom = QPlainTextEdit(self)
         self.custom.setPlainText(json.dumps(prefs.custom_actions, indent=2, ensure_ascii=False))
         self.error = QLabel("", self)
@@ -79,6 +89,7 @@ class SettingsDialog(QDialog):
                               ("Spelling", self.spell_check),
                               ("English spelling", self.english_spelling)):
             form.addRow(label, widget)
+        form.addRow("Models of other apps", sources)
         form.addRow(QLabel('Custom actions (JSON list of {"name", "label", "instruction", '
                            '"use": replace|insert|show}):'))
         form.addRow(self.custom)
@@ -134,7 +145,8 @@ class SettingsDialog(QDialog):
             context_length_cap=self.context.value(), threads=self.threads.value(),
             gpu_offload=self.gpu.currentData(), backend=self.backend.currentData(),
             device=self.device.currentData(), spell_check=self.spell_check.currentData(),
-            english_spelling=self.english_spelling.currentData(), custom_actions=custom)
+            english_spelling=self.english_spelling.currentData(), custom_actions=custom,
+            model_sources_off=[s for s, box in self.stores.items() if not box.isChecked()])
 
     def accept(self) -> None:
         try:

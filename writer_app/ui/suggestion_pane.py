@@ -117,6 +117,8 @@ class SuggestionPane(QWidget):
     def show_result(self, changes: list[Change], note: str) -> None:
         dark = self.palette().base().color().lightness() < 128
         self.view.setHtml(diff_html(changes, dark))
+        if any(c.source == "spelling" for c in changes):
+            note = f"{note} Blue: the spell checker's fixes; green: the model's.".strip()
         self.status.setText(note)
         self.set_state("ready")
 
