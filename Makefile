@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
+# A second model for tests: Gemma 3 270M, with sliding-window attention.
+TEST_MODEL := build/test-models/gemma-3-270m-q4_k_m.gguf
 # The CPU build lies on this machine's disk; a bare `torch` would pull a CUDA build of several GB.
 TORCH_CPU := torch==2.13.0
 LLAMA_STAMP := $(VENV)/.installed-llama
@@ -22,7 +24,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: $(APP_STAMP) $(MODEL)
 	$(BIN)/writer-app
 
-test: $(TEST_STAMP) $(MODEL)
+test: $(TEST_STAMP) $(MODEL) $(TEST_MODEL)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
@@ -73,3 +75,6 @@ $(PKG_STAMP): $(APP_STAMP)
 
 $(MODEL): | $(APP_STAMP)
 	$(PY) scripts/fetch_default_model.py
+
+$(TEST_MODEL): | $(APP_STAMP)
+	$(PY) scripts/fetch_test_model.py

@@ -56,6 +56,16 @@ def default_model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def test_model_path() -> Path:
+    """Gemma 3 270M, the second test model (placed by `make test`)."""
+    path = ROOT / "build" / "test-models" / "gemma-3-270m-q4_k_m.gguf"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make test`, which places it "
+                    "(scripts/fetch_test_model.py)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def engine(default_model_path: Path) -> Iterator[object]:
     """The real default model, loaded once for the session."""
     from writer_app.engine.engine import Engine

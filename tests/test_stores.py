@@ -244,8 +244,10 @@ def test_the_cli_lists_each_models_source(tmp_path, default_model_path):
                            str(tmp_path / "none"), "models", "--json"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    rows = {(r["name"], r["source"]) for r in json.loads(proc.stdout)}
+    rows = {(r["name"], r["source"]): r for r in json.loads(proc.stdout)}
     assert ("smollm2:135m", "Ollama") in rows and ("lms.gguf", "LM Studio") in rows
+    row = rows[("lms.gguf", "LM Studio")]
+    assert row["fit"] == "fits" and 0.3 * 2**30 < row["memory_needed"] < 0.5 * 2**30
 
 
 def test_the_settings_dialog_turns_each_store_off(qtbot):

@@ -85,6 +85,7 @@ def test_model_menu_lists_models_with_metadata(qtbot, window):
     labels = [a.text() for a in window.model_menu.actions()]
     entry = next(t for t in labels if t.strip().startswith(default_model.FILE_NAME))
     assert "Q4_1" in entry and "context 8192" in entry and "135" in entry
+    assert "fits in memory" in entry  # 0.4 GiB at 8192 tokens
     assert any(t.startswith("Your models folder: ") for t in labels)
 
 

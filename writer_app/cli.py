@@ -18,9 +18,11 @@ from types import FrameType
 
 from writer_app import paths, settings
 from writer_app.documents.model import Document
+from writer_app.engine import memory
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError
+from writer_app.engine.hardware import available_memory
 from writer_app.engine.types import (
     CancelToken,
     ChatMessage,
@@ -196,9 +198,13 @@ def _cpu_variant() -> str:
 def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
     found = discover(_folders(args, prefs), prefs.model_stores())
     cpu = _cpu_variant()
+    free = available_memory()
+    fits = {m.path: memory.model_fit(m.info, prefs.context_length_cap, free)
+            for m in found if m.info}
     if args.json:
         rows = [{**m.info.to_json(), "cpu_variant": cpu, "source": m.source,
-                 "name": m.label} if m.info
+                 "name": m.label, "fit": fits[m.path][0], "memory_needed": fits[m.path][1],
+                 "memory_available": free} if m.info
                 else {"path": str(m.path), "error": m.error, "source": m.source,
                       "name": m.label} for m in found]
         print(json.dumps(rows, indent=2))
@@ -217,6 +223,9 @@ def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
               f"{i.quantization}, context {i.context_length}, "
               f"chat template: {'yes' if i.has_chat_template else 'no'}, "
               f"{i.file_size / 2**20:.0f} MiB\n  {m.path}")
+        fit, needed, n_ctx = fits[m.path]
+        print(f"  memory: {fit} (about {memory.gib(needed)} at a context of {n_ctx} "
+              f"tokens; {memory.gib(free)} free)")
     if cpu:
         print(f"\nllama.cpp runs on {cpu}")
     return 0

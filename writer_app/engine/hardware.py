@@ -6,6 +6,7 @@ import os
 
 import psutil
 
+from writer_app.engine import memory
 from writer_app.engine.errors import EngineError
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import DeviceInfo
@@ -33,19 +34,23 @@ def choose_offload(build_supports_gpu: bool, setting: str) -> DeviceInfo:
                                  "are on the GPU")
 
 
-def kv_cache_bytes(info: ModelInfo, n_ctx: int) -> int:
-    """f16 key and value cache for `n_ctx` tokens."""
-    return 2 * info.layers * n_ctx * info.kv_width * 2
+def available_memory() -> int:
+    return int(psutil.virtual_memory().available)
 
 
-def check_memory(info: ModelInfo, needed_extra: int, available: int | None = None) -> None:
-    """Refuse a model that cannot fit in free memory, before llama.cpp tries and fails badly."""
+def check_memory(info: ModelInfo, n_ctx: int, available: int | None = None) -> None:
+    """Refuse a model that cannot fit in free memory at this context (engine/memory.py),
+    before llama.cpp tries and the system's out-of-memory killer ends the app; say which
+    smaller context would fit."""
     if available is None:
-        available = psutil.virtual_memory().available
-    needed = info.file_size + needed_extra
+        available = available_memory()
+    shape = memory.Shape.of(info)
+    needed = memory.needed_bytes(shape, n_ctx)
     if needed > available:
+        smaller = memory.largest_context(shape, available, n_ctx)
+        hint = (f"a context of {smaller} tokens would fit (Edit → Settings → Context "
+                "length), or close other programs" if smaller
+                else "close other programs, or pick a smaller model")
         raise EngineError(
-            f"{info.path}: the model needs about {needed / 2**30:.1f} GiB of memory "
-            f"but only {available / 2**30:.1f} GiB is free; close other programs, lower "
-            "the context length, or pick a smaller model"
-        )
+            f"{info.path}: the model needs about {memory.gib(needed)} of memory at a "
+            f"context of {n_ctx} tokens but only {memory.gib(available)} is free; {hint}")

@@ -37,8 +37,6 @@ from writer_app.engine.types import (
 
 # Context to use when a model does not record its trained length.
 FALLBACK_CONTEXT = 4096
-# Compute buffers and the runtime on top of weights and KV cache, for the memory check.
-RUNTIME_OVERHEAD = 256 * 2**20
 
 
 class LlamaCppBackend(LocalPrompts):
@@ -60,8 +58,7 @@ class LlamaCppBackend(LocalPrompts):
                                           config.gpu_offload)
         self.device = dataclasses.replace(offload, cpu=self.cpu_variant.describe())
         if not self.device.offloaded:
-            hardware.check_memory(
-                info, hardware.kv_cache_bytes(info, self.context_length) + RUNTIME_OVERHEAD)
+            hardware.check_memory(info, self.context_length)
         try:
             with _no_chat_handlers():
                 self._llm = llama_cpp.Llama(

@@ -27,6 +27,15 @@ class ModelInfo:
     # Shape of the key/value cache, for the memory estimate.
     layers: int = 0
     kv_width: int = 0
+    # The rest of what the memory arithmetic needs (engine/memory.py).
+    heads: int = 0
+    kv_heads: int = 0
+    key_length: int = 0
+    value_length: int = 0
+    vocab_size: int = 0
+    sliding_window: int = 0
+    swa_layers: int = 0
+    weight_bytes: int = 0
 
     @property
     def parameters_label(self) -> str:
@@ -76,6 +85,9 @@ def read_model_info(path: Path) -> ModelInfo:
     kv_width = 0
     if isinstance(width, int) and isinstance(heads, int) and isinstance(kv_heads, int) and heads:
         kv_width = width // heads * kv_heads
+    head = width // heads if isinstance(width, int) and isinstance(heads, int) and heads else 0
+    window = _int(meta.get(f"{arch}.attention.sliding_window"))
+    n_layers = _int(layers)
     return ModelInfo(
         path=path,
         name=str(meta.get("general.name") or path.stem),
@@ -86,6 +98,36 @@ def read_model_info(path: Path) -> ModelInfo:
         has_chat_template=isinstance(template, str) and bool(template.strip()),
         chat_template=template if isinstance(template, str) else None,
         file_size=size,
-        layers=layers if isinstance(layers, int) else 0,
+        layers=n_layers,
         kv_width=kv_width,
+        heads=_int(heads),
+        kv_heads=_int(kv_heads),
+        key_length=_int(meta.get(f"{arch}.attention.key_length")) or head,
+        value_length=_int(meta.get(f"{arch}.attention.value_length")) or head,
+        vocab_size=_int(meta.get(f"{arch}.vocab_size")) or _vocabulary(header, width),
+        sliding_window=window,
+        swa_layers=_swa_layers(arch, n_layers) if window else 0,
+        weight_bytes=sum(t.n_bytes for t in header.tensors),
     )
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _vocabulary(header: GGUFHeader, width: object) -> int:
+    """Rows of the token embedding: the vocabulary's size when no key records it."""
+    for t in header.tensors:
+        if t.name == "token_embd.weight" and isinstance(width, int) and width:
+            return t.n_elements // width
+    return 0
+
+
+# Layers that attend within the sliding window, as llama.cpp lays them out: Gemma 2
+# alternates, Gemma 3 has five in every six.
+_SWA_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "cohere2": 4}
+
+
+def _swa_layers(arch: str, layers: int) -> int:
+    pattern = _SWA_PATTERN.get(arch)
+    return layers - layers // pattern if pattern else 0

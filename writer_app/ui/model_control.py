@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import paths, settings
+from writer_app.engine import memory
 from writer_app.engine.discovery import FoundModel
 from writer_app.engine.engine import Engine
+from writer_app.engine.hardware import available_memory
 from writer_app.engine.model_info import ModelInfo
 from writer_app.ui import operations
 from writer_app.ui.download_dialog import DownloadDialog
@@ -34,6 +36,8 @@ from writer_app.ui.model_host import ModelHost
 
 # Folder changes come in bursts (a download writes its .part file many times).
 RESCAN_DELAY_MS = 500
+FIT_LABELS = {"fits": "fits in memory", "tight": "tight in memory",
+              "too big": "too big for this machine's memory"}
 SOURCE_HEADINGS = {"Writer": "Writer's models", "Hugging Face cache":
                    "From the Hugging Face cache"}
 
@@ -138,6 +142,7 @@ class ModelControl(QObject):
             menu.addAction("Looking for models…" if self._scanning
                            else "No models found yet").setEnabled(False)
         source = ""
+        free, cap = available_memory(), self.prefs().context_length_cap
         for found in self.found:
             if found.source != source:  # each source's models under its name
                 source = found.source
@@ -146,9 +151,12 @@ class ModelControl(QObject):
                 menu.addAction(f"    {found.label} — unusable: {found.error}").setEnabled(False)
                 continue
             i = found.info
+            fit, needed, _ = memory.model_fit(i, cap, free)
             item = QAction(f"    {found.label}  ({i.architecture}, {i.parameters_label}, "
                            f"{i.quantization}, context {i.context_length}, "
-                           f"{i.file_size / 2**20:.0f} MiB)", menu)
+                           f"{i.file_size / 2**20:.0f} MiB; {FIT_LABELS[fit]})", menu)
+            item.setToolTip(f"Needs about {memory.gib(needed)} of memory; "
+                            f"{memory.gib(free)} is free")
             item.triggered.connect(lambda _=False, p=found.path: self.load_model(str(p)))
             item.setCheckable(True)
             item.setChecked(found.path == current)
