@@ -9,6 +9,9 @@ to: the first part of the path picks the behaviour, e.g. /etag/m.gguf.
   ignore-range  a strong ETag, and always the whole file (200)
   wrong-start   a strong ETag, and a Content-Range whose start is off by 4096
   no-length     a strong ETag, no Content-Length: the body ends when the connection does
+  hf            as Hugging Face's /resolve/: a redirect to /etag/ that names the file's
+                sha256 in X-Linked-Etag (the file's own answer does not)
+  hf-wrong      the same, naming another sha256
 
 Files can be replaced between requests (a new version: new ETag and date), and every
 request's Range and If-Range headers are recorded.
@@ -65,6 +68,14 @@ def _handler(state: RangeServer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             data = version.data
+            if mode in ("hf", "hf-wrong"):
+                digest = hashlib.sha256(data if mode == "hf" else data + b"x").hexdigest()
+                self.send_response(302)
+                self.send_header("Location", f"/etag/{name}")
+                self.send_header("X-Linked-Etag", f'"{digest}"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             validator = {"etag": version.etag, "dated": version.last_modified}.get(
                 mode, version.etag)
             start = 0

@@ -2,6 +2,7 @@
 writes through a link. A real server on loopback (tests/range_server.py) serves a file,
 changes it between tries, and answers ranges as real servers do or fail to."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -92,7 +93,7 @@ def test_a_stopped_download_resumes_where_it_was(server, versions, tmp_path, mod
     validator = version.etag if mode == "etag" else version.last_modified
     assert record == {"url": url, "etag": version.etag if mode == "etag" else None,
                       "last_modified": None if mode == "etag" else version.last_modified,
-                      "total": len(versions["A"])}
+                      "total": len(versions["A"]), "sha256": None}  # none announced
     data, counts, notes = finish(url, tmp_path)
     assert data == versions["A"]
     assert counts[0] == kept and notes == []
@@ -257,3 +258,38 @@ def test_a_part_that_is_a_pipe_is_refused_without_blocking(server, tmp_path):
     assert outcome.value == (f"{tmp_path / (NAME + '.part')} is not a regular file; Writer "
                              "does not write through it (remove it, then download again)")
     outcome.within_bounds(seconds=5, memory_mb=512)
+
+
+# --- the file's identity: sha256 and size ------------------------------------------------
+def test_the_sha256_a_redirect_announces_is_checked_even_after_a_resume(server, versions,
+                                                                        tmp_path):
+    """As Hugging Face answers /resolve/: the first answer is a redirect naming the sha256
+    (X-Linked-Etag), the file comes from the address it points to."""
+    url = server.url + "hf/" + NAME
+    kept, _ = stopped(url, tmp_path)
+    assert 0 < kept < len(versions["A"])
+    record = json.loads((tmp_path / (NAME + ".part.json")).read_text())
+    assert record["sha256"] == hashlib.sha256(versions["A"]).hexdigest()
+    data, _, _ = finish(url, tmp_path)
+    assert data == versions["A"]
+
+
+def test_a_file_whose_sha256_is_not_the_announced_one_is_deleted(server, tmp_path):
+    with pytest.raises(DownloadError, match="its sha256 is .* as the server says; the "
+                                            "download was deleted"):
+        download_model(server.url + "hf-wrong/" + NAME, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_catalogs_sha256_and_size_are_checked(server, versions, tmp_path):
+    right = hashlib.sha256(versions["A"]).hexdigest()
+    path, _ = download_model(server.url + "etag/" + NAME, tmp_path, sha256=right,
+                             size=len(versions["A"]))
+    assert path.read_bytes() == versions["A"]
+    path.unlink()
+    with pytest.raises(DownloadError, match="as the catalog says"):
+        download_model(server.url + "etag/" + NAME, tmp_path, sha256="0" * 64)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(DownloadError, match=f"not {len(versions['A']) + 1} as the catalog"):
+        download_model(server.url + "etag/" + NAME, tmp_path, size=len(versions["A"]) + 1)
+    assert list(tmp_path.iterdir()) == []

@@ -42,8 +42,16 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
+# Hugging Face names a file's sha256 in this header of its first answer, the redirect to
+# the file's storage (whose own answer does not repeat it).
+LINKED_ETAG = "X-Linked-Etag"
+
+
 class _HttpOnly(urllib.request.HTTPRedirectHandler):
-    """Follow redirects to http(s) only: a server must not send us to file:// or ftp://."""
+    """Follow redirects to http(s) only: a server must not send us to file:// or ftp://.
+    Keeps the X-Linked-Etag a redirect announced."""
+
+    linked_etag: str | None = None
 
     def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int,
                          msg: str, headers: HTTPMessage, newurl: str
@@ -51,6 +59,7 @@ class _HttpOnly(urllib.request.HTTPRedirectHandler):
         if not is_web_address(newurl):
             raise urllib.error.HTTPError(newurl, code, f"redirect to {newurl!r} refused",
                                          headers, fp)
+        self.linked_etag = headers.get(LINKED_ETAG) or self.linked_etag
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -80,11 +89,14 @@ def open_url(url: str, headers: dict[str, str] | None = None) -> HTTPResponse:
         raise ValueError(f"{url!r} is not a web address")
     url = encoded(url)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
-    handlers: list[urllib.request.BaseHandler] = [_HttpOnly()]
+    redirects = _HttpOnly()
+    handlers: list[urllib.request.BaseHandler] = [redirects]
     if urlsplit(url).scheme == "https":  # loading certificates takes ~20 ms: only for TLS
         handlers.append(urllib.request.HTTPSHandler(context=tls_context()))
     opener = urllib.request.build_opener(*handlers)
     response: HTTPResponse = opener.open(request, timeout=TIMEOUT_S)
+    if redirects.linked_etag and LINKED_ETAG not in response.headers:
+        response.headers[LINKED_ETAG] = redirects.linked_etag  # as if the file said it
     return response
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from writer_app.engine.errors import EngineError, ModelFileError
 from writer_app.engine.model_info import ModelInfo, read_model_info
 from writer_app.net import (
     DOWNLOAD_ERRORS,
+    LINKED_ETAG,
     chunks,
     declared_length,
     failure_reason,
@@ -49,6 +51,7 @@ MAX_SIDECAR_BYTES = 64 * 1024
 # Refuse links (open fails with ELOOP) and never block on a pipe named like the part.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 Progress = Callable[[int, int | None], None]  # bytes so far, total when known
 Notice = Callable[[str], None]  # a sentence for the status line ("starting over: ...")
@@ -96,6 +99,7 @@ class _Version:
     etag: str | None
     last_modified: str | None
     total: int | None
+    sha256: str | None = None  # what the server announced (Hugging Face: X-Linked-Etag)
 
     @property
     def validator(self) -> str | None:
@@ -107,7 +111,14 @@ class _Version:
         etag = (response.headers.get("ETag") or "").strip()
         modified = (response.headers.get("Last-Modified") or "").strip()
         strong = etag if etag and not etag.startswith("W/") else None  # weak: not for ranges
-        return cls(url, strong, modified or None, total)
+        return cls(url, strong, modified or None, total,
+                   sha256_of_header(response.headers.get(LINKED_ETAG)))
+
+
+def sha256_of_header(value: str | None) -> str | None:
+    """The sha256 an X-Linked-Etag header names ("<64 hex digits>", quoted), or None."""
+    digest = (value or "").strip().removeprefix("W/").strip('"').lower()
+    return digest if _SHA256.fullmatch(digest) else None
 
 
 def _read_version(sidecar: Path) -> _Version | None:
@@ -130,14 +141,16 @@ def _read_version(sidecar: Path) -> _Version | None:
         return None
     if not isinstance(record, dict):
         return None
-    url, etag, modified, total = (record.get(k) for k in ("url", "etag", "last_modified",
-                                                           "total"))
+    url, etag, modified, total, sha256 = (record.get(k) for k in (
+        "url", "etag", "last_modified", "total", "sha256"))
     if not isinstance(url, str) or not all(v is None or isinstance(v, str)
-                                           for v in (etag, modified)):
+                                           for v in (etag, modified, sha256)):
         return None
     if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
         return None
-    return _Version(url, etag, modified, total)
+    if sha256 is not None and not _SHA256.fullmatch(sha256):
+        return None
+    return _Version(url, etag, modified, total, sha256)
 
 
 def _write_version(url: str, sidecar: Path, version: _Version) -> None:
@@ -317,11 +330,42 @@ def _again(version: _Version | None) -> str:
     return "download it again to resume"
 
 
+def _check_identity(url: str, part: Path, sidecar: Path, size: int | None,
+                    sha256: str | None, version: _Version | None) -> None:
+    """Delete the part and say why when it is not the file expected: its size, and its
+    sha256 (the one given, else the server's)."""
+    problem = None
+    if size is not None and part.stat().st_size != size:
+        problem = f"it is {part.stat().st_size} bytes, not {size} as the catalog says"
+    wanted, whose = (sha256.lower(), "the catalog") if sha256 else (
+        version.sha256 if version else None, "the server")
+    if problem is None and wanted:
+        actual = file_sha256(part)
+        if actual != wanted:
+            problem = f"its sha256 is {actual}, not {wanted} as {whose} says"
+    if problem:
+        part.unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
+        raise DownloadError(url, f"is not the file expected: {problem}; the download was "
+                                 "deleted")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(4 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: None,
                    cancelled: Callable[[], bool] = lambda: False,
-                   notice: Notice = lambda _m: None) -> tuple[Path, ModelInfo]:
+                   notice: Notice = lambda _m: None, sha256: str | None = None,
+                   size: int | None = None) -> tuple[Path, ModelInfo]:
     """Download the model at `url` into `folder`; the checked file and what it holds.
-    `notice` hears a sentence when a partial download is thrown away and started over."""
+    `notice` hears a sentence when a partial download is thrown away and started over.
+    The file must have the `sha256` given (a catalog's), else the one the server
+    announced (X-Linked-Etag), and the `size` given: a file that has not is deleted."""
     url = direct_link(url)
     if not is_web_address(url):
         raise DownloadError(url, "is not a web address (http:// or https://)")
@@ -366,6 +410,7 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
     if total is not None and done != total:
         raise DownloadError(url, f"the connection ended at {done / 2**20:.0f} of "
                                  f"{total / 2**20:.0f} MiB; {_again(version)}")
+    _check_identity(url, part, sidecar, size, sha256, version)
     try:
         info = read_model_info(part)
     except ModelFileError as exc:
