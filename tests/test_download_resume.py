@@ -275,7 +275,7 @@ def test_the_sha256_a_redirect_announces_is_checked_even_after_a_resume(server, 
 
 
 def test_a_file_whose_sha256_is_not_the_announced_one_is_deleted(server, tmp_path):
-    with pytest.raises(DownloadError, match="its sha256 is .* as the server says; the "
+    with pytest.raises(DownloadError, match=r"its sha256 is .* as the server says; the "
                                             "download was deleted"):
         download_model(server.url + "hf-wrong/" + NAME, tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -15,10 +15,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from writer_app import paths, settings
 from writer_app.documents.model import Document
 from writer_app.engine import memory
+from writer_app.engine.catalog import find_entry, load_catalog
 from writer_app.engine.discovery import discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError
@@ -53,10 +55,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the models found, with their metadata")
     models.add_argument("--json", action="store_true", help="print JSON")
-    down = sub.add_parser("download", help="download a GGUF model from a link (Hugging Face or "
-                          "any server) into your models folder; Ctrl-C stops, again resumes")
-    down.add_argument("url")
+    down = sub.add_parser("download", help="download a model of the catalog (by its name) or "
+                          "a GGUF model from a link (Hugging Face or any server) into your "
+                          "models folder; Ctrl-C stops, again resumes")
+    down.add_argument("url", metavar="NAME_OR_URL")
     down.add_argument("--to", type=Path, help="the folder (default: your models folder)")
+    down.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)  # tests: another one
+    cat = sub.add_parser("catalog", help="list the recommended models, and whether each fits "
+                         "this machine's memory")
+    cat.add_argument("--json", action="store_true", help="print JSON")
+    cat.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
 
     gen = sub.add_parser("generate", help="stream a model's answer to a prompt")
     gen.add_argument("prompt")
@@ -153,10 +161,47 @@ def _interrupt_cancels(cancel: CancelToken) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _cmd_catalog(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    entries = load_catalog(args.catalog)
+    found = discover(_folders(args, prefs), prefs.model_stores())
+    free = available_memory()
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        needed, n_ctx = e.needed_bytes(prefs.context_length_cap)
+        here = e.on_disk(found)
+        rows.append({"id": e.id, "name": e.name, "family": e.family,
+                     "parameters": e.parameters, "quantization": e.quantization,
+                     "file_name": e.file_name, "url": e.url, "size": e.size,
+                     "sha256": e.sha256, "licence": e.licence, "languages": e.languages,
+                     "context_length": e.context_length, "description": e.description,
+                     "memory_needed": needed, "context": n_ctx,
+                     "fit": memory.fit(needed, free),
+                     "on_disk": str(here.path) if here else None})
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for r in rows:
+        where = f"; on disk: {r['on_disk']}" if r["on_disk"] else ""
+        print(f"{r['id']}: {r['name']} ({r['parameters']}, {r['quantization']}, "
+              f"{r['size'] / 2**30:.1f} GiB download, {r['licence']})\n  {r['description']}\n"
+              f"  memory: {r['fit']} (about {memory.gib(r['memory_needed'])} at a context of "
+              f"{r['context']} tokens; {memory.gib(free)} free){where}")
+    return 0
+
+
 def _cmd_download(args: argparse.Namespace) -> int:
     from writer_app.engine.model_download import ModelDownloadCancelled, download_model
+    from writer_app.net import is_web_address
 
     folder = args.to or paths.user_models_dir()
+    url, sha256, size = args.url, None, None
+    if not is_web_address(args.url):
+        entry = find_entry(args.url, load_catalog(args.catalog))
+        if entry is None:
+            raise WriterError(f"{args.url!r} is neither a link nor a model of the catalog "
+                              "(`writer-app catalog` lists them)")
+        url, sha256 = entry.url, entry.sha256
+        size = entry.size if entry.size_verified else None
     cancel = CancelToken()
     shown = [-1]
 
@@ -169,8 +214,9 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
     try:
         with _interrupt_cancels(cancel):
-            path, info = download_model(args.url, folder, progress, lambda: cancel.cancelled,
-                                        lambda note: print(f"\n{note}", file=sys.stderr))
+            path, info = download_model(url, folder, progress, lambda: cancel.cancelled,
+                                        lambda note: print(f"\n{note}", file=sys.stderr),
+                                        sha256=sha256, size=size)
     except ModelDownloadCancelled as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 130
@@ -472,6 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_models(args, prefs)
         if args.command == "download":
             return _cmd_download(args)
+        if args.command == "catalog":
+            return _cmd_catalog(args, prefs)
         if args.command == "self-test":
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from writer_app.ui.platform_check import qt_gui_modules
