@@ -44,4 +44,5 @@ def run_gui(prefs: settings.Settings, folders: list[Path]) -> int:
     settle_heap()
     window.show()
     window.offer_recovery()
+    window.offer_better_model()
     return app.exec()

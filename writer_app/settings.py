@@ -57,6 +57,8 @@ class Settings:
     # Model: a path, or empty for the default model.
     model_path: str = ""
     extra_model_dirs: list[str] = field(default_factory=list)
+    # The catalog offered once at start when only the built-in model was found.
+    model_offer_dismissed: bool = False
     # Other apps' model stores not to look in (ids of engine/stores.py's STORES).
     model_sources_off: list[str] = field(default_factory=list)
     # Most recent first.

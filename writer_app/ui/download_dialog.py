@@ -69,7 +69,7 @@ class DownloadDialog(QDialog):
         # must never take Return, or one key could start a download and close the dialog.
         for b in (self.stop_button, self.close_button):
             b.setAutoDefault(False)
-        self.download_button.clicked.connect(self.start)
+        self.download_button.clicked.connect(lambda: self.start())
         self.stop_button.clicked.connect(self.stop)
         self.close_button.clicked.connect(self.close)
         self._set_running(False)
@@ -84,7 +84,8 @@ class DownloadDialog(QDialog):
         self.link.setReadOnly(running)  # not disabled: focus would jump to another button
         self.stop_button.setEnabled(running)
 
-    def start(self) -> None:
+    def start(self, sha256: str | None = None, size: int | None = None) -> None:
+        """Download the link in the field; a catalog's model with its sha256 and size."""
         url = self.link.text().strip()
         if not url or self.running:
             return
@@ -95,7 +96,7 @@ class DownloadDialog(QDialog):
         self.job = operations.download_model(
             self.runner, url, self.folder, operations.Callbacks(
                 done=self._done, failed=self._failed, cancelled=self._stopped,
-                progress=self._progress))
+                progress=self._progress), sha256, size)
 
     def _progress(self, payload: tuple[int, int | None]) -> None:
         done, total = payload

@@ -276,6 +276,18 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         self.drops.drop(event)
 
+    def offer_better_model(self) -> None:
+        """Once the first look for models ends: if only the built-in model was found,
+        say so once and show the catalog."""
+        def found(_models: object) -> None:
+            self.models.sig_models_found.disconnect(found)
+            self.models.offer_better_model()
+
+        if self.models.found:
+            self.models.offer_better_model()
+        else:
+            self.models.sig_models_found.connect(found)
+
     def offer_recovery(self) -> bool:
         return self.files.offer_recovery()
 

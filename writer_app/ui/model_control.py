@@ -24,12 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import paths, settings
-from writer_app.engine import memory
+from writer_app.engine import default_model, memory
+from writer_app.engine.catalog import CatalogEntry, load_catalog
 from writer_app.engine.discovery import FoundModel
 from writer_app.engine.engine import Engine
+from writer_app.engine.errors import EngineError
 from writer_app.engine.hardware import available_memory
 from writer_app.engine.model_info import ModelInfo
 from writer_app.ui import operations
+from writer_app.ui.catalog_dialog import CatalogDialog
 from writer_app.ui.download_dialog import DownloadDialog
 from writer_app.ui.jobs import JobRunner
 from writer_app.ui.model_host import ModelHost
@@ -73,6 +76,7 @@ class ModelControl(QObject):
         self.found: list[FoundModel] = []
         self._quiet = False  # a failure of the load at start-up goes to the status bar only
         self.download_dialog: DownloadDialog | None = None
+        self.catalog_dialog: CatalogDialog | None = None
         self._scanning = False
         self.rescan_timer = QTimer(self)
         self.rescan_timer.setSingleShot(True)
@@ -170,7 +174,10 @@ class ModelControl(QObject):
         add = QAction("Add model file…", menu)
         add.triggered.connect(self.add_model_dialog)
         menu.addAction(add)
-        download = QAction("Download a model…", menu)
+        get = QAction("Get models…", menu)
+        get.triggered.connect(lambda: self.open_catalog())
+        menu.addAction(get)
+        download = QAction("Download a model by its link…", menu)
         download.triggered.connect(lambda: self.open_download_dialog())
         menu.addAction(download)
         menu.addAction(f"Your models folder: {paths.user_models_dir()}").setEnabled(False)
@@ -181,8 +188,40 @@ class ModelControl(QObject):
         settings name at start-up (`quiet`: a failure is shown in the status bar)."""
         self._quiet = quiet
         prefs = self.prefs()
-        self.host.load(name_or_path, list(self.folders), prefs.engine_config(),
-                       prefs.model_stores())
+        config = prefs.engine_config()
+        if not quiet and name_or_path:
+            context = self._context_that_fits(name_or_path, config.context_length_cap)
+            if context is None:
+                return
+            config = dataclasses.replace(config, context_length_cap=context)
+        self.host.load(name_or_path, list(self.folders), config, prefs.model_stores())
+
+    def _context_that_fits(self, name_or_path: str, cap: int) -> int | None:
+        """The context cap to load with: the settings' one, or, for a model too big for
+        the memory free at that context, a smaller one the user agreed to (None: do not
+        load). A model needing more than is free would get the app killed."""
+        found = next((m for m in self.found if m.info is not None
+                      and str(m.path) == name_or_path), None)
+        on_gpu = self.host.engine is not None and self.host.engine.device.offloaded
+        if found is None or found.info is None or on_gpu:
+            return cap  # not known here (the engine checks), or on the GPU
+        free = available_memory()
+        fit, needed, n_ctx = memory.model_fit(found.info, cap, free)
+        if fit != "too big":
+            return cap
+        smaller = memory.largest_context(memory.Shape.of(found.info), free, n_ctx)
+        what = (f"{found.label} needs about {memory.gib(needed)} of memory at a context of "
+                f"{n_ctx} tokens, and {memory.gib(free)} is free.")
+        if smaller is None:
+            QMessageBox.warning(self.window, "Too big for this machine",
+                                f"{what} It does not fit even with a short context: close "
+                                "other programs, or pick a smaller model.")
+            return None
+        answer = QMessageBox.question(
+            self.window, "Too big for this machine",
+            f"{what} Load it with a context of {smaller} tokens, which fits? (A shorter "
+            "context means shorter texts at a time.)")
+        return smaller if answer == QMessageBox.StandardButton.Yes else None
 
     def _loading(self, name: str) -> None:
         self.status.model.setText(f"Loading {name}…")
@@ -238,6 +277,50 @@ class ModelControl(QObject):
             self._watch_folders()
         self.load_model(str(path))
         self.rescan()
+
+    def open_catalog(self, first_run: bool = False) -> CatalogDialog | None:
+        """The models of other apps and the catalog, each with whether it fits."""
+        if self.catalog_dialog is None:
+            try:
+                entries = load_catalog()
+            except EngineError as exc:
+                QMessageBox.warning(self.window, "Get models", str(exc))
+                return None
+            self.catalog_dialog = CatalogDialog(entries, lambda: self.found,
+                                                self.prefs().context_length_cap,
+                                                available_memory, self.window)
+            self.catalog_dialog.sig_use.connect(self.load_model)
+            self.catalog_dialog.sig_download.connect(self._download_entry)
+            self.sig_models_found.connect(lambda _f: self.catalog_dialog.refresh()
+                                          if self.catalog_dialog else None)
+        if first_run:
+            self.catalog_dialog.first_run()
+        self.catalog_dialog.refresh()
+        self.catalog_dialog.show()
+        self.catalog_dialog.raise_()
+        return self.catalog_dialog
+
+    def _download_entry(self, entry: CatalogEntry) -> None:
+        self.open_download_dialog(entry.url)
+        dialog = self.download_dialog
+        if dialog is not None and not dialog.running:
+            dialog.start(entry.sha256, entry.size if entry.size_verified else None)
+
+    def offer_better_model(self) -> None:
+        """Once: when the built-in model is the only one found, say so and show the
+        catalog (other apps' models first). Dismissed once, it stays dismissed."""
+        prefs = self.prefs()
+        if prefs.model_offer_dismissed or prefs.model_path:
+            return
+        own = [m for m in self.found if m.info is not None and m.source == "Writer"]
+        if any(m.path.name != default_model.FILE_NAME for m in own):
+            return  # the user has models of their own
+        self.open_catalog(first_run=True)
+        prefs.model_offer_dismissed = True
+        operations.save_settings(self.runner, prefs, operations.Callbacks(
+            done=lambda _none: None,
+            failed=lambda m: self.window.statusBar().showMessage(
+                f"Settings not saved: {m}", 5000)))
 
     def open_download_dialog(self, link: str = "") -> None:
         if self.download_dialog is None:

@@ -118,8 +118,10 @@ def find_models(runner: JobRunner, folders: list[Path], stores: list[str],
 
 
 def download_model(runner: JobRunner, url: str, folder: Path,
-                   callbacks: Callbacks[tuple[Path, ModelInfo]]) -> Job[tuple[Path, ModelInfo]]:
-    """A GGUF file from a link into `folder`; progress reports (bytes, total or None)."""
+                   callbacks: Callbacks[tuple[Path, ModelInfo]], sha256: str | None = None,
+                   size: int | None = None) -> Job[tuple[Path, ModelInfo]]:
+    """A GGUF file from a link into `folder`, checked against the sha256 and size given
+    (a catalog's) or announced; progress reports (bytes, total or None)."""
     from writer_app.engine.model_download import download_model as fetch
 
     def work(ctx: JobContext) -> tuple[Path, ModelInfo]:
@@ -132,7 +134,8 @@ def download_model(runner: JobRunner, url: str, folder: Path,
                 last = now
                 ctx.progress((done, total))
 
-        return fetch(url, folder, progress, lambda: ctx.cancel.cancelled)
+        return fetch(url, folder, progress, lambda: ctx.cancel.cancelled, sha256=sha256,
+                     size=size)
 
     return _run(runner, work, callbacks)
 
