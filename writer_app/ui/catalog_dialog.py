@@ -138,7 +138,8 @@ class CatalogDialog(QDialog):
 
 
 def _size(n: int) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+    """A download's size as Hugging Face shows it (decimal units)."""
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 def _memory(fit: memory.Fit, needed: int) -> str:
