@@ -242,36 +242,33 @@ def _files_at_depth(root: Path, depth: int) -> Iterator[Path]:
             continue
 
 
-def _json_value(path: Path, key: str) -> str | None:
+def _small_text(path: Path) -> str | None:
+    """A small settings file's text (None: missing, unreadable or too large)."""
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             return None
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _json_value(path: Path, key: str) -> str | None:
+    try:
+        data = json.loads(_small_text(path) or "null")
+    except ValueError:
         return None
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, str) and value.strip() else None
 
 
 def _first_line(path: Path) -> str | None:
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            return None
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
+    lines = (_small_text(path) or "").splitlines()
     return lines[0].strip() if lines and lines[0].strip() else None
 
 
 def _ini_value(path: Path, key: str) -> str | None:
     """`key=value` from a Qt settings file, in any section."""
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            return None
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    for line in lines:
+    for line in (_small_text(path) or "").splitlines():
         name, sep, value = line.partition("=")
         if sep and name.strip() == key and value.strip():
             return value.strip().strip('"')
