@@ -180,7 +180,7 @@ def test_model_too_big_for_memory_is_refused_before_loading(engine):
     assert str(engine.info.path) in message
     assert "only 0.1 GiB is free" in message and "pick a smaller model" in message
     # Enough for a shorter context: the message says which.
-    with pytest.raises(EngineError, match="a context of 4096 tokens would fit"):
+    with pytest.raises(EngineError, match="a context of 5632 tokens would fit"):
         hardware.check_memory(engine.info, 8192, available=400 * 2**20)
     hardware.check_memory(engine.info, 8192, available=8 * 2**30)
 
@@ -221,3 +221,16 @@ def test_a_backend_that_cannot_score_says_so():
 
     with pytest.raises(EngineError, match="cannot score"):
         Engine(FakeBackend()).likelihoods("A ", ["b"])
+
+
+def test_likelihoods_fit_the_smallest_context(default_model_path):
+    """At a 256-token context an ending is cut to half of it, and the text before to the
+    rest: nothing is decoded past the batch or the context."""
+    small = Engine.load(read_model_info(default_model_path), EngineConfig(context_length_cap=256))
+    try:
+        long_rest = " the cat sat on the mat" * 60
+        scores = small.likelihoods("Once upon a time " * 40, [" Alpha" + long_rest,
+                                                              " Beta" + long_rest])
+        assert len(scores) == 2 and all(s < 0 for s in scores)
+    finally:
+        small.close()

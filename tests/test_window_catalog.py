@@ -92,15 +92,15 @@ def test_a_model_too_big_for_the_memory_free_asks_first(qtbot, window, monkeypat
                                                        default_model_path):
     qtbot.waitUntil(lambda: bool(window.models.found) and window.host.engine is not None
                     and not window.host.loading, timeout=60000)
-    # 400 MiB free: the default model needs about 0.4 GiB at 8192 tokens, 0.27 at 4096.
+    # 400 MiB free: the default model needs about 0.4 GiB at 8192 tokens, 0.3 at 5632.
     monkeypatch.setattr(model_control, "available_memory", lambda: 400 * 2**20)
     seen = answer_next_dialog(QMessageBox.StandardButton.Yes)
     window.models.load_model(str(default_model_path))
-    assert "Load it with a context of 4096 tokens, which fits?" in seen[0]
+    assert "Load it with a context of 5632 tokens, which fits?" in seen[0]
     qtbot.waitUntil(lambda: window.host.engine is not None and not window.host.loading
-                    and window.host.engine.context_length == 4096, timeout=60000)
+                    and window.host.engine.context_length == 5632, timeout=60000)
     monkeypatch.setattr(model_control, "available_memory", lambda: 50 * 2**20)
     seen = answer_next_dialog(QMessageBox.StandardButton.Ok)
     window.models.load_model(str(default_model_path))
     assert "does not fit even with a short context" in seen[0]
-    assert window.host.engine.context_length == 4096  # nothing was loaded
+    assert window.host.engine.context_length == 5632  # nothing was loaded

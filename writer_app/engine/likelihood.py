@@ -22,16 +22,17 @@ NO_BOS_START = "\n"
 
 def prepare(token_lists: Sequence[Sequence[int]],
             context_length: int) -> tuple[list[list[int]], int]:
-    """The lists, cut to fit the context, and the index of the first token to score in
-    each: the first where they differ (their first token being the start of the text,
-    it is never scored)."""
+    """The lists, cut to fit `context_length` tokens, and the index of the first token to
+    score in each: the first where they differ (their first token being the start of the
+    text, it is never scored). An ending takes at most half the room."""
     shortest = min(len(t) for t in token_lists)
     start = 1
     while start < shortest - 1 and len({t[start] for t in token_lists}) == 1:
         start += 1
-    endings = [list(t[start:start + MAX_ENDING_TOKENS]) for t in token_lists]
+    longest = min(MAX_ENDING_TOKENS, max(1, context_length // 2))
+    endings = [list(t[start:start + longest]) for t in token_lists]
     head = list(token_lists[0][:start])
-    room = max(2, context_length - max(len(e) for e in endings))
+    room = context_length - max(len(e) for e in endings)
     if len(head) > room:
         head = head[:1] + head[len(head) - room + 1:]
     return [head + e for e in endings], len(head)

@@ -73,6 +73,9 @@ class LlamaCppBackend(LocalPrompts):
             raise EngineError(f"{info.path}: llama.cpp could not load the model ({exc}); "
                               f"the file may be for an architecture ({info.architecture}) "
                               "this build does not support") from exc
+        if getattr(self._llm, "_is_recurrent", False) or getattr(self._llm, "_is_hybrid", False):
+            # Their state cannot be cut back to the head between two endings.
+            self.capabilities = dataclasses.replace(self.capabilities, scoring=False)
         self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
         self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
         self._bos_text = self._token_text(self._llm.token_bos())
@@ -177,7 +180,8 @@ class LlamaCppBackend(LocalPrompts):
             NO_BOS_START.encode(), add_bos=False, special=False)
         lists = [start + llm.tokenize((before + e).encode("utf-8"), add_bos=False,
                                       special=False) for e in endings]
-        lists, first = prepare(lists, min(self.context_length, llm.n_batch))
+        # One batch holds an ending and the head token before it.
+        lists, first = prepare(lists, min(self.context_length, llm.n_batch) - 1)
         # The head but its last token: that one is decoded with each ending, for the
         # logits that predict the ending's first token.
         head = lists[0][:first - 1]

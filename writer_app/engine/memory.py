@@ -73,12 +73,16 @@ def fit(needed: int, available: int) -> Fit:
 def largest_context(shape: Shape, available: int, most: int) -> int | None:
     """The largest context (a multiple of 256, at most `most`) that fits in `available`
     with room to spare (FITS), or None when not even 256 tokens do."""
-    n_ctx = most - most % 256
-    while n_ctx >= 256:
-        if fit(needed_bytes(shape, n_ctx), available) == "fits":
-            return n_ctx
-        n_ctx = n_ctx // 2 - (n_ctx // 2) % 256
-    return None
+    low, high = 1, most // 256  # in steps of 256; the memory needed grows with the context
+    if high < 1 or fit(needed_bytes(shape, 256), available) != "fits":
+        return None
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fit(needed_bytes(shape, middle * 256), available) == "fits":
+            low = middle
+        else:
+            high = middle - 1
+    return low * 256
 
 
 def model_fit(info: ModelInfo, context_cap: int, available: int) -> tuple[Fit, int, int]:

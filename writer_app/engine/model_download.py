@@ -331,16 +331,20 @@ def _again(version: _Version | None) -> str:
 
 
 def _check_identity(url: str, part: Path, sidecar: Path, size: int | None,
-                    sha256: str | None, version: _Version | None) -> None:
+                    sha256: str | None, version: _Version | None,
+                    cancelled: Callable[[], bool]) -> None:
     """Delete the part and say why when it is not the file expected: its size, and its
-    sha256 (the one given, else the server's)."""
+    sha256 (the one given, else the server's). A stop while hashing keeps the part."""
     problem = None
     if size is not None and part.stat().st_size != size:
         problem = f"it is {part.stat().st_size} bytes, not {size} as the catalog says"
     wanted, whose = (sha256.lower(), "the catalog") if sha256 else (
         version.sha256 if version else None, "the server")
     if problem is None and wanted:
-        actual = file_sha256(part)
+        actual = file_sha256(part, cancelled)
+        if actual is None:
+            raise ModelDownloadCancelled(url, "stopped while checking the file; download "
+                                              "it again to check it")
         if actual != wanted:
             problem = f"its sha256 is {actual}, not {wanted} as {whose} says"
     if problem:
@@ -350,10 +354,13 @@ def _check_identity(url: str, part: Path, sidecar: Path, size: int | None,
                                  "deleted")
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, cancelled: Callable[[], bool] = lambda: False) -> str | None:
+    """The file's sha256, or None when cancelled (a few GB take some seconds)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(4 << 20):
+            if cancelled():
+                return None
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -388,6 +395,14 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
     try:
         start = _request(url, part, sidecar, notice)
         version, done = start.version, start.done
+        if size is not None and version.total is not None and version.total != size:
+            if start.response is not None:
+                start.response.close()
+            part.unlink(missing_ok=True)
+            sidecar.unlink(missing_ok=True)
+            raise DownloadError(url, f"is not the file expected: the server offers "
+                                     f"{version.total} bytes, not {size} as the catalog "
+                                     "says; nothing was downloaded")
         if start.response is not None:
             with start.response as response:
                 if version.total is not None:  # before the part grows or is truncated
@@ -410,7 +425,7 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
     if total is not None and done != total:
         raise DownloadError(url, f"the connection ended at {done / 2**20:.0f} of "
                                  f"{total / 2**20:.0f} MiB; {_again(version)}")
-    _check_identity(url, part, sidecar, size, sha256, version)
+    _check_identity(url, part, sidecar, size, sha256, version, cancelled)
     try:
         info = read_model_info(part)
     except ModelFileError as exc:

@@ -35,7 +35,7 @@ class CatalogDialog(QDialog):
     sig_download = Signal(object)  # a CatalogEntry
 
     def __init__(self, entries: list[CatalogEntry], found: Callable[[], list[FoundModel]],
-                 context_cap: int, available: Callable[[], int],
+                 context_cap: Callable[[], int], available: Callable[[], int],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Get models")
@@ -86,14 +86,14 @@ class CatalogDialog(QDialog):
         for m in found:
             if m.info is None or m.source == "Writer":
                 continue
-            fit, needed, _ = memory.model_fit(m.info, self.context_cap, free)
+            fit, needed, _ = memory.model_fit(m.info, self.context_cap(), free)
             if self.only_fitting.isChecked() and fit == "too big":
                 continue
             rows.append((f"{m.label} ({m.info.parameters_label}, {m.info.quantization})",
                          _size(m.info.file_size), _memory(fit, needed),
                          f"yes ({m.source})", "", "Use", m))
         for e in self.entries:
-            needed, _ = e.needed_bytes(self.context_cap)
+            needed, _ = e.needed_bytes(self.context_cap())
             fit = memory.fit(needed, free)
             if self.only_fitting.isChecked() and fit == "too big":
                 continue

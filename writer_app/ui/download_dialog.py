@@ -41,6 +41,7 @@ class DownloadDialog(QDialog):
         self.folder = folder
         self.job: Job[tuple[Path, ModelInfo]] | None = None
         self._started = 0.0
+        self._expected: tuple[str, str | None, int | None] = ("", None, None)
 
         hint = QLabel(HINT, self)
         hint.setWordWrap(True)
@@ -85,10 +86,15 @@ class DownloadDialog(QDialog):
         self.stop_button.setEnabled(running)
 
     def start(self, sha256: str | None = None, size: int | None = None) -> None:
-        """Download the link in the field; a catalog's model with its sha256 and size."""
+        """Download the link in the field; a catalog's model with its sha256 and size,
+        which a later start of the same link (after Stop) checks too."""
         url = self.link.text().strip()
         if not url or self.running:
             return
+        if sha256 is not None or size is not None:
+            self._expected = (url, sha256, size)
+        elif self._expected[0] == url:
+            _, sha256, size = self._expected
         self._set_running(True)
         self.bar.setRange(0, 0)  # busy until the size is known
         self.status.setText("Connecting…")

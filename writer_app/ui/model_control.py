@@ -286,9 +286,9 @@ class ModelControl(QObject):
             except EngineError as exc:
                 QMessageBox.warning(self.window, "Get models", str(exc))
                 return None
-            self.catalog_dialog = CatalogDialog(entries, lambda: self.found,
-                                                self.prefs().context_length_cap,
-                                                available_memory, self.window)
+            self.catalog_dialog = CatalogDialog(
+                entries, lambda: self.found, lambda: self.prefs().context_length_cap,
+                available_memory, self.window)
             self.catalog_dialog.sig_use.connect(self.load_model)
             self.catalog_dialog.sig_download.connect(self._download_entry)
             self.sig_models_found.connect(lambda _f: self.catalog_dialog.refresh()
@@ -301,10 +301,16 @@ class ModelControl(QObject):
         return self.catalog_dialog
 
     def _download_entry(self, entry: CatalogEntry) -> None:
-        self.open_download_dialog(entry.url)
         dialog = self.download_dialog
-        if dialog is not None and not dialog.running:
-            dialog.start(entry.sha256, entry.size if entry.size_verified else None)
+        if dialog is not None and dialog.running:
+            QMessageBox.information(self.window, "Get models",
+                                    "A download is under way: stop it or let it end first.")
+            self.open_download_dialog()
+            return
+        self.open_download_dialog(entry.url)
+        if self.download_dialog is not None:
+            self.download_dialog.start(entry.sha256,
+                                       entry.size if entry.size_verified else None)
 
     def offer_better_model(self) -> None:
         """Once: when the built-in model is the only one found, say so and show the
