@@ -37,9 +37,19 @@ from writer_app.errors import WriterError
 PROG = "writer-app"
 
 
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", metavar="URL",
+                   help="a server speaking the OpenAI-compatible API (vLLM, llama-server, "
+                        "Ollama, LM Studio), e.g. http://localhost:8080/v1")
+    p.add_argument("--api-key-env", metavar="VAR",
+                   help="the environment variable that holds the server's API key")
+
+
 def _model_options(p: argparse.ArgumentParser) -> None:
+    _engine_options(p)
     p.add_argument("--model", metavar="NAME_OR_PATH",
-                   help="a GGUF file, part of its name, or a Hugging Face model folder")
+                   help="a GGUF file, part of its name, or a Hugging Face model folder; "
+                        "with --engine, the server's model")
     p.add_argument("--backend", choices=settings.choices_of("backend"),
                    help="run a GGUF file on transformers instead of llama.cpp, or the reverse")
     p.add_argument("--device", choices=settings.choices_of("device"),
@@ -55,6 +65,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the models found, with their metadata")
     models.add_argument("--json", action="store_true", help="print JSON")
+    _engine_options(models)
     down = sub.add_parser("download", help="download a model of the catalog (by its name) or "
                           "a GGUF model from a link (Hugging Face or any server) into your "
                           "models folder; Ctrl-C stops, again resumes")
@@ -135,7 +146,18 @@ def _folders(args: argparse.Namespace, prefs: settings.Settings) -> list[Path]:
     return paths.model_search_dirs([*prefs.extra_model_dirs, *args.model_dir])
 
 
+def _api_key(args: argparse.Namespace) -> str | None:
+    if not args.api_key_env:
+        return None
+    key = os.environ.get(args.api_key_env)
+    if not key:
+        raise WriterError(f"--api-key-env {args.api_key_env}: that variable is not set")
+    return key
+
+
 def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
+    if args.engine:
+        return Engine.connect(args.engine, _api_key(args), args.model)
     config = dataclasses.replace(prefs.engine_config(), backend=args.backend or prefs.backend,
                                  device=args.device or prefs.device)
     return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),
@@ -241,7 +263,22 @@ def _cpu_variant() -> str:
         return f"unusable: {exc}"
 
 
+def _cmd_server_models(args: argparse.Namespace) -> int:
+    from writer_app.engine.remote_backend import list_models
+
+    models = list_models(args.engine, _api_key(args))
+    if args.json:
+        print(json.dumps(models, indent=2))
+        return 0
+    for m in models:
+        context = f", context {m['context_length']}" if m.get("context_length") else ""
+        print(f"{m['id']} (from {m['server']}{context})")
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    if args.engine:
+        return _cmd_server_models(args)
     found = discover(_folders(args, prefs), prefs.model_stores())
     cpu = _cpu_variant()
     free = available_memory()

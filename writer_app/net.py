@@ -1,5 +1,6 @@
-"""The few downloads a user asks for (a web page to summarize, a model file): one way to
-open an address, the certificates to trust, and a plain reason when it fails.
+"""The few connections a user asks for (a web page to summarize, a model file, the server
+chosen as the engine): one way to open an address (http and https only, redirects too),
+the certificates to trust, and a plain reason when it fails.
 
 Nothing else in Writer opens a connection.
 """
@@ -83,18 +84,21 @@ def encoded(url: str) -> str:
                        quote(parts.query, safe=keep + "?"), ""))
 
 
-def open_url(url: str, headers: dict[str, str] | None = None) -> HTTPResponse:
-    """GET `url` (http or https only); raises one of DOWNLOAD_ERRORS on failure."""
+def open_url(url: str, headers: dict[str, str] | None = None, body: bytes | None = None,
+             timeout: float = TIMEOUT_S) -> HTTPResponse:
+    """GET `url`, or POST `body` to it (http or https only); raises one of
+    DOWNLOAD_ERRORS on failure."""
     if not is_web_address(url):
         raise ValueError(f"{url!r} is not a web address")
     url = encoded(url)
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
+    request = urllib.request.Request(url, data=body,
+                                     headers={"User-Agent": USER_AGENT, **(headers or {})})
     redirects = _HttpOnly()
     handlers: list[urllib.request.BaseHandler] = [redirects]
     if urlsplit(url).scheme == "https":  # loading certificates takes ~20 ms: only for TLS
         handlers.append(urllib.request.HTTPSHandler(context=tls_context()))
     opener = urllib.request.build_opener(*handlers)
-    response: HTTPResponse = opener.open(request, timeout=TIMEOUT_S)
+    response: HTTPResponse = opener.open(request, timeout=timeout)
     if redirects.linked_etag and LINKED_ETAG not in response.headers:
         response.headers[LINKED_ETAG] = redirects.linked_etag  # as if the file said it
     return response

@@ -119,6 +119,14 @@ class Engine:
             return cls.load_transformers(Path(name_or_path).expanduser(), config)
         return cls.load(resolve(name_or_path, folders, stores or ()), config)
 
+    @classmethod
+    def connect(cls, url: str, api_key: str | None = None, model: str | None = None,
+                parallel: int = 1) -> Engine:
+        """A server speaking the OpenAI-compatible API as the engine."""
+        from writer_app.engine.remote_backend import RemoteBackend
+
+        return cls(RemoteBackend(url, api_key, model, parallel))
+
     @property
     def info(self) -> ModelInfo:
         return self.backend.info

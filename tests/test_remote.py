@@ -1,0 +1,190 @@
+"""The remote engine against a real OpenAI-compatible server on loopback (llama-cpp-python's
+own, with the default model), and a stub for what that server cannot show."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from writer_app.engine import remote_backend
+from writer_app.engine.engine import Engine
+from writer_app.engine.errors import PromptTooLongError
+from writer_app.engine.remote_backend import ServerError
+from writer_app.engine.types import (
+    CancelToken,
+    ChatMessage,
+    GenerationRequest,
+    SamplingOptions,
+)
+
+from .llama_server import free_port, llama_server
+from .openai_stub import openai_stub
+
+GREEDY = SamplingOptions(temperature=0.0, max_tokens=24, seed=1)
+
+
+@pytest.fixture(scope="module")
+def server(default_model_path):
+    # A 1024-token context the server does not announce: the client learns it from the
+    # server's error. Parallel requests must not end one another's streams.
+    with llama_server(default_model_path, "--n_ctx", "1024",
+                      "--interrupt_requests", "False") as (url, _proc):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def remote(server):
+    engine = Engine.connect(server)
+    yield engine
+    engine.close()
+
+
+def cli(*args: str, text: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "writer_app", *args], input=text,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_server_is_described_and_streams_an_answer(remote, server):
+    assert remote.info.name.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert remote.device.device == "server" and "127.0.0.1" in remote.device.reason
+    assert remote.capabilities.token_count == "exact"  # its /extras/tokenize
+    assert remote.count_tokens("Token counts agree between both backends.") > 3
+    pieces: list[str] = []
+    result = remote.generate(GenerationRequest(
+        messages=[ChatMessage("user", "Name three colours.")], options=GREEDY), pieces.append)
+    assert len(pieces) > 3 and "".join(pieces) == result.text and result.text.strip()
+    assert result.completion_tokens <= 24 and result.finish_reason in ("stop", "length")
+    raw = remote.generate(GenerationRequest(prompt="The capital of France is",
+                                            options=GREEDY))
+    assert "Paris" in raw.text
+
+
+def test_stop_strings_end_the_answer_before_them(remote):
+    free = remote.generate(GenerationRequest(prompt="1, 2, 3, 4, 5,",
+                                             options=GREEDY)).text
+    assert "7" in free
+    stopped = remote.generate(GenerationRequest(
+        prompt="1, 2, 3, 4, 5,", options=SamplingOptions(temperature=0.0, max_tokens=24,
+                                                         stop=("7",)))).text
+    assert "7" not in stopped and stopped == free[:free.index("7")]
+
+
+def test_cancel_mid_stream_stops_the_pieces(remote):
+    cancel = CancelToken()
+    pieces: list[str] = []
+
+    def on_piece(piece: str) -> None:
+        pieces.append(piece)
+        if len(pieces) == 3:
+            cancel.cancel()
+
+    result = remote.generate(GenerationRequest(
+        messages=[ChatMessage("user", "Write a long story about the sea.")],
+        options=SamplingOptions(max_tokens=400), cancel=cancel), on_piece)
+    assert result.finish_reason == "cancelled" and len(pieces) == 3
+
+
+def test_a_prompt_too_long_for_the_server_gives_both_numbers(remote):
+    with pytest.raises(PromptTooLongError) as err:
+        remote.generate(GenerationRequest(messages=[ChatMessage("user", "word " * 1500)]))
+    assert err.value.context_length == 1024 and err.value.prompt_tokens > 1024
+    assert remote.context_length == 1024  # learned from the server's error
+
+
+@pytest.mark.parametrize("args", [
+    ("rewrite", "--action", "proofread"),
+    ("translate", "--to", "fr"),
+    ("summarize", "FILE"),
+])
+def test_the_tasks_run_unchanged_over_the_server(server, args, tmp_path):
+    text = ("The harbour was very busy this year. The cafe owners were happy because the "
+            "tourists spent a lot of money in the town.")
+    (tmp_path / "town.txt").write_text(text * 3)
+    args = tuple(str(tmp_path / "town.txt") if a == "FILE" else a for a in args)
+    proc = cli(*args, "--engine", server, text=text)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+
+
+def test_the_cli_lists_the_servers_models(server):
+    proc = cli("models", "--engine", server)
+    assert proc.returncode == 0, proc.stderr
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf (from 127.0.0.1:" in proc.stdout
+
+
+def test_a_wrong_key_is_named(default_model_path):
+    with llama_server(default_model_path, "--api_key", "right-key") as (url, _proc):
+        with pytest.raises(ServerError, match=r"refused the API key \(401\)"):
+            Engine.connect(url, "wrong-key")
+        assert Engine.connect(url, "right-key").info.name
+        proc = subprocess.run([sys.executable, "-m", "writer_app", "models", "--engine", url,
+                               "--api-key-env", "WRITER_TEST_KEY"], capture_output=True,
+                              text=True, timeout=120,
+                              env={**os.environ, "WRITER_TEST_KEY": "right-key"})
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_a_server_killed_mid_stream_is_an_error_not_a_hang(default_model_path):
+    with llama_server(default_model_path) as (url, proc):
+        engine = Engine.connect(url)
+        pieces: list[str] = []
+
+        def on_piece(piece: str) -> None:
+            pieces.append(piece)
+            if len(pieces) == 2:
+                proc.kill()
+
+        with pytest.raises(ServerError, match=r"the answer broke off|failed"):
+            engine.generate(GenerationRequest(
+                messages=[ChatMessage("user", "Write a long story about the sea.")],
+                options=SamplingOptions(max_tokens=400)), on_piece)
+        assert len(pieces) >= 2
+
+
+def test_a_refused_port_is_named():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(ServerError, match="refused the connection"):
+        Engine.connect(url)
+
+
+def test_an_unknown_model_is_named():
+    with openai_stub() as stub:
+        with pytest.raises(ServerError, match=r"no model 'other' on the server \(it has "
+                                              r"served, gone\)"):
+            Engine.connect(stub.url, model="other")
+        engine = Engine.connect(stub.url, model="gone")  # listed, then gone
+        with pytest.raises(ServerError, match=r"\(404\): The model `gone` does not exist"):
+            engine.generate(GenerationRequest(messages=[ChatMessage("user", "Hi")]))
+        assert Engine.connect(stub.url).context_length == 4096  # vLLM's max_model_len
+
+
+def test_busy_is_retried_once_after_the_wait_asked():
+    with openai_stub() as stub:
+        engine = Engine.connect(stub.url)
+        stub.busy_once = True
+        start = time.monotonic()
+        result = engine.generate(GenerationRequest(messages=[ChatMessage("user", "Hi")]))
+        assert result.text == "Hello there." and time.monotonic() - start >= 1.0
+        chats = [t for path, t in stub.calls if path == "/v1/chat/completions"]
+        assert len(chats) == 2 and chats[1] - chats[0] >= 1.0
+
+
+def test_a_server_that_never_answers_times_out_and_stop_still_works(monkeypatch):
+    monkeypatch.setattr(remote_backend, "ANSWER_TIMEOUT_S", 1.0)
+    with openai_stub() as stub:
+        engine = Engine.connect(stub.url)
+        stub.silent = True
+        with pytest.raises(ServerError, match="no answer within 1 s"):
+            engine.generate(GenerationRequest(messages=[ChatMessage("user", "Hi")]))
+        monkeypatch.setattr(remote_backend, "ANSWER_TIMEOUT_S", 20.0)
+        cancel = CancelToken()
+        threading.Timer(0.3, cancel.cancel).start()
+        start = time.monotonic()
+        result = engine.generate(GenerationRequest(messages=[ChatMessage("user", "Hi")],
+                                                   cancel=cancel))
+        assert result.finish_reason == "cancelled" and time.monotonic() - start < 2.0
