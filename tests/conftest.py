@@ -142,10 +142,11 @@ MODEL_FILES: dict[str, Path] = {
 def web_server() -> Iterator[str]:
     """A web server on loopback serving tests/fixtures, plus pages that misbehave: the
     address of its root, e.g. http://127.0.0.1:PORT/."""
-    import threading
     import time
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import SimpleHTTPRequestHandler
     from urllib.parse import unquote
+
+    from .loopback import loopback_server
 
     fixtures = Path(__file__).parent / "fixtures"
     pdf = (fixtures / "harbour-libreoffice.pdf").read_bytes()
@@ -249,10 +250,5 @@ def web_server() -> Iterator[str]:
             else:
                 super().do_GET()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with loopback_server(Handler) as port:
+        yield f"http://127.0.0.1:{port}/"

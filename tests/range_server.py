@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import loopback_server
 
 
 @dataclass
@@ -111,13 +112,6 @@ def _handler(state: RangeServer) -> type[BaseHTTPRequestHandler]:
 @contextlib.contextmanager
 def range_server() -> Iterator[RangeServer]:
     state = RangeServer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
+    with loopback_server(_handler(state)) as port:
+        state.url = f"http://127.0.0.1:{port}/"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -391,8 +391,9 @@ def test_a_fifo_and_a_device_are_refused_at_once(tmp_path):
 @pytest.mark.slow
 def test_the_same_bomb_served_as_a_web_page_is_refused_unread(tmp_path):
     import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import SimpleHTTPRequestHandler
+
+    from .loopback import loopback_server
 
     hostile.mimetype_bomb(tmp_path)
 
@@ -400,15 +401,9 @@ def test_the_same_bomb_served_as_a_web_page_is_refused_unread(tmp_path):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(Quiet, directory=str(tmp_path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/bomb.epub"
-        refused_within_bounds(url, "would expand to 1024 MiB", "zip bomb",
-                              target="writer_app.documents.web:load_web_page")
-    finally:
-        server.shutdown()
+    with loopback_server(functools.partial(Quiet, directory=str(tmp_path))) as port:
+        refused_within_bounds(f"http://127.0.0.1:{port}/bomb.epub", "would expand to 1024 MiB",
+                              "zip bomb", target="writer_app.documents.web:load_web_page")
 
 
 def test_a_markdown_list_of_a_million_items_is_read_in_bounded_pieces(tmp_path):

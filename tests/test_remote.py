@@ -22,7 +22,8 @@ from writer_app.engine.types import (
     SamplingOptions,
 )
 
-from .llama_server import free_port, llama_server
+from .llama_server import llama_server
+from .loopback import free_port
 from .openai_stub import openai_stub
 
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=24, seed=1)

@@ -12,6 +12,8 @@ from writer_app.documents.model import DocumentError
 from writer_app.documents.web import DownloadCancelled, load_web_page
 from writer_app.net import is_web_address, tls_context
 
+from .loopback import free_port
+
 
 def test_web_addresses():
     assert is_web_address("https://example.org/a?b=c")
@@ -53,9 +55,7 @@ def test_a_page_over_the_cap_is_refused_before_it_downloads(web_server):
 
 
 def test_nobody_answering_is_a_message_not_a_crash():
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with pytest.raises(DocumentError, match=rf"127\.0\.0\.1:{port}/: could not be downloaded"
                                             r" \(.*refused"):
         load_web_page(f"http://127.0.0.1:{port}/")
