@@ -205,7 +205,7 @@ def _cmd_catalog(args: argparse.Namespace, prefs: settings.Settings) -> int:
     for r in rows:
         where = f"; on disk: {r['on_disk']}" if r["on_disk"] else ""
         print(f"{r['id']}: {r['name']} ({r['parameters']}, {r['quantization']}, "
-              f"{r['size'] / 2**30:.1f} GiB download, {r['licence']})\n  {r['description']}\n"
+              f"{memory.gib(r['size'])} download, {r['licence']})\n  {r['description']}\n"
               f"  memory: {r['fit']} (about {memory.gib(r['memory_needed'])} at a context of "
               f"{r['context']} tokens; {memory.gib(free)} free){where}")
     return 0

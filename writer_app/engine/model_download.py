@@ -30,6 +30,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from writer_app.engine.errors import EngineError, ModelFileError
+from writer_app.engine.memory import gib
 from writer_app.engine.model_info import ModelInfo, read_model_info
 from writer_app.net import (
     DOWNLOAD_ERRORS,
@@ -84,10 +85,6 @@ def model_file_name(url: str) -> str:
         raise DownloadError(url, "does not end with a .gguf file name; Writer downloads GGUF "
                                  "model files (on Hugging Face: the link of the file itself)")
     return name
-
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
 
 
 # --- the version of the file a part holds --------------------------------------------------
@@ -298,8 +295,8 @@ def _request(url: str, part: Path, sidecar: Path, notice: Notice) -> _Start:
 def _check_space(url: str, folder: Path, needed: int, what: str) -> None:
     free = shutil.disk_usage(folder).free
     if needed + DISK_MARGIN > free:
-        raise DownloadError(url, f"{what}, and {folder} has {_gib(free)} free; Writer keeps "
-                                 f"{_gib(DISK_MARGIN)} free so that your work can be saved")
+        raise DownloadError(url, f"{what}, and {folder} has {gib(free)} free; Writer keeps "
+                                 f"{gib(DISK_MARGIN)} free so that your work can be saved")
 
 
 def _written(url: str, folder: Path, out: BinaryIO, body: Iterator[bytes], done: int,
@@ -407,7 +404,7 @@ def download_model(url: str, folder: Path, progress: Progress = lambda _d, _t: N
             with start.response as response:
                 if version.total is not None:  # before the part grows or is truncated
                     _check_space(url, folder, version.total - done,
-                                 f"needs {_gib(version.total - done)} more")
+                                 f"needs {gib(version.total - done)} more")
                 with _open_part(url, part, append=done > 0) as out:
                     if done == 0 and version.validator:
                         _write_version(url, sidecar, version)
