@@ -78,16 +78,12 @@ def read_model_info(path: Path) -> ModelInfo:
     arch = str(meta.get("general.architecture") or "unknown")  # None: too long to keep
     template = meta.get("tokenizer.chat_template")
     ctx = meta.get(f"{arch}.context_length")
-    layers = meta.get(f"{arch}.block_count")
     width = meta.get(f"{arch}.embedding_length")
-    heads = meta.get(f"{arch}.attention.head_count")
-    kv_heads = meta.get(f"{arch}.attention.head_count_kv", heads)
-    kv_width = 0
-    if isinstance(width, int) and isinstance(heads, int) and isinstance(kv_heads, int) and heads:
-        kv_width = width // heads * kv_heads
-    head = width // heads if isinstance(width, int) and isinstance(heads, int) and heads else 0
+    heads = _int(meta.get(f"{arch}.attention.head_count"))
+    kv_heads = _int(meta.get(f"{arch}.attention.head_count_kv", heads))
+    head = _int(width) // heads if heads else 0
     window = _int(meta.get(f"{arch}.attention.sliding_window"))
-    n_layers = _int(layers)
+    n_layers = _int(meta.get(f"{arch}.block_count"))
     return ModelInfo(
         path=path,
         name=str(meta.get("general.name") or path.stem),
@@ -99,9 +95,9 @@ def read_model_info(path: Path) -> ModelInfo:
         chat_template=template if isinstance(template, str) else None,
         file_size=size,
         layers=n_layers,
-        kv_width=kv_width,
-        heads=_int(heads),
-        kv_heads=_int(kv_heads),
+        kv_width=head * kv_heads,
+        heads=heads,
+        kv_heads=kv_heads,
         key_length=_int(meta.get(f"{arch}.attention.key_length")) or head,
         value_length=_int(meta.get(f"{arch}.attention.value_length")) or head,
         vocab_size=_int(meta.get(f"{arch}.vocab_size")) or _vocabulary(header, width),
