@@ -191,7 +191,8 @@ def discover(folders: Iterable[Path], stores: Iterable[str] = (),
     found: list[FoundModel] = []
     seen: set[object] = set()
     for folder in folders:
-        _search(folder, "Writer", found, seen, model_folders=True)
+        _collect(_folder_hits(folder, "Writer", model_folders=True), folder, "Writer",
+                 found, seen)
     place = place or stores_.Place.here()
     for store in stores:
         source = stores_.STORES[store]
@@ -202,47 +203,50 @@ def discover(folders: Iterable[Path], stores: Iterable[str] = (),
                                     source))
             continue
         for folder in store_folders:
-            if store == "ollama":
-                _search_ollama(folder, found, seen)
-            else:
-                _search(folder, source, found, seen, model_folders=False)
+            hits = (_ollama_hits(folder) if store == "ollama"
+                    else _folder_hits(folder, source, model_folders=False))
+            _collect(hits, folder, source, found, seen)
     return found
 
 
-def _search(folder: Path, source: str, found: list[FoundModel], seen: set[object],
-            model_folders: bool) -> None:
+# What a search yields: a model file to check (with the name its store gives it), or a
+# note already made (a crowded folder, a broken manifest).
+_Found = FoundModel | tuple[_Hit, str]
+
+
+def _folder_hits(folder: Path, source: str, model_folders: bool) -> Iterator[_Found]:
     """The models under `folder` (Hugging Face model folders too when `model_folders`:
     another app's store is searched for GGUF files only)."""
+    for hit in _walk(folder):
+        if hit.kind in ("crowded", "stopped"):
+            yield FoundModel(hit.path, None, _crowded(hit.kind), source)
+        elif hit.kind != "folder" or model_folders:
+            yield hit, ""
+
+
+def _ollama_hits(folder: Path) -> Iterator[_Found]:
+    for model in stores_.ollama_models(folder):
+        if model.blob is None:
+            yield FoundModel(model.manifest, None, model.error, stores_.STORES["ollama"],
+                             model.name)
+        else:
+            yield _Hit("gguf", model.blob), model.name
+
+
+def _collect(hits: Iterator[_Found], folder: Path, source: str, found: list[FoundModel],
+             seen: set[object]) -> None:
+    """Each hit checked and added to `found`, once per file (by device and inode)."""
     try:
-        for hit in _walk(folder):
-            if hit.kind in ("crowded", "stopped"):
-                found.append(FoundModel(hit.path, None, _crowded(hit.kind), source))
+        for item in hits:
+            if isinstance(item, FoundModel):
+                found.append(item)
                 continue
-            if hit.kind == "folder" and not model_folders:
-                continue
+            hit, name = item
             key = _file_key(hit.path)
             if key in seen:
                 continue
             seen.add(key)
-            found.append(dataclasses.replace(_checked_safely(hit), source=source))
-    except Exception as exc:  # a bug must not keep the window from starting
-        found.append(FoundModel(folder, None, f"could not be searched ({exc})", source))
-
-
-def _search_ollama(folder: Path, found: list[FoundModel], seen: set[object]) -> None:
-    source = stores_.STORES["ollama"]
-    try:
-        for model in stores_.ollama_models(folder):
-            if model.blob is None:
-                found.append(FoundModel(model.manifest, None, model.error, source,
-                                        model.name))
-                continue
-            key = _file_key(model.blob)
-            if key in seen:
-                continue
-            seen.add(key)
-            checked = _checked_safely(_Hit("gguf", model.blob))
-            found.append(dataclasses.replace(checked, source=source, name=model.name))
+            found.append(dataclasses.replace(_checked_safely(hit), source=source, name=name))
     except Exception as exc:  # a bug must not keep the window from starting
         found.append(FoundModel(folder, None, f"could not be searched ({exc})", source))
 
