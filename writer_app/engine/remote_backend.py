@@ -80,14 +80,16 @@ class RemoteBackend:
         self.host = urlsplit(self.base).netloc
         self.api_key = api_key
         listed = self._json("GET", "/models").get("data")
-        if not isinstance(listed, list) or not listed:
+        self.listed = [m for m in listed if isinstance(m, dict) and m.get("id")] \
+            if isinstance(listed, list) else []
+        if not self.listed:
             raise ServerError(f"{self.host}: the server lists no models at {self.base}/models")
-        ids = [m.get("id") for m in listed if isinstance(m, dict)]
+        ids = [m["id"] for m in self.listed]
         if model is not None and model not in ids:
             raise ServerError(f"{self.host}: no model {model!r} on the server (it has "
                               f"{', '.join(str(i) for i in ids)})")
         self.model = model or str(ids[0])
-        entry = next(m for m in listed if isinstance(m, dict) and m.get("id") == self.model)
+        entry = next(m for m in self.listed if m["id"] == self.model)
         self.kind, context = self._learn(entry)
         self.context_length = context or FALLBACK_CONTEXT
         self._tokenize = self._find_tokenizer()
@@ -313,13 +315,11 @@ def list_models(url: str, api_key: str | None = None) -> list[dict[str, Any]]:
     server tells it."""
     backend = RemoteBackend(url, api_key)
     out = []
-    for model in backend._json("GET", "/models").get("data") or []:
-        if isinstance(model, dict) and model.get("id"):
-            length = model.get("max_model_len")
-            if not isinstance(length, int):
-                length = backend.context_length if model["id"] == backend.model else 0
-            out.append({"id": str(model["id"]), "server": backend.host,
-                        "context_length": length})
+    for model in backend.listed:
+        length = model.get("max_model_len")
+        if not isinstance(length, int):
+            length = backend.context_length if model["id"] == backend.model else 0
+        out.append({"id": str(model["id"]), "server": backend.host, "context_length": length})
     return out
 
 
