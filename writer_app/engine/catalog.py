@@ -43,7 +43,7 @@ class CatalogEntry:
 
     def needed_bytes(self, context_cap: int) -> tuple[int, int]:
         """(bytes, context): the memory it needs at its context as the settings cap it."""
-        n_ctx = max(256, min(self.context_length, context_cap))
+        n_ctx = memory.context_for(self.context_length, context_cap)
         return memory.needed_bytes(self.shape, n_ctx), n_ctx
 
     def on_disk(self, found: Iterable[FoundModel]) -> FoundModel | None:

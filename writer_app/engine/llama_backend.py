@@ -18,7 +18,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp import llama_chat_format
 
-from writer_app.engine import hardware, llama_runtime
+from writer_app.engine import hardware, llama_runtime, memory
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
 from writer_app.engine.likelihood import NO_BOS_START, log_probability, prepare
@@ -35,9 +35,6 @@ from writer_app.engine.types import (
     GenerationStats,
 )
 
-# Context to use when a model does not record its trained length.
-FALLBACK_CONTEXT = 4096
-
 
 class LlamaCppBackend(LocalPrompts):
     name = "llama.cpp"
@@ -48,8 +45,8 @@ class LlamaCppBackend(LocalPrompts):
     def __init__(self, info: ModelInfo, config: EngineConfig | None = None) -> None:
         config = config or EngineConfig()
         self.info = info
-        trained = info.context_length or FALLBACK_CONTEXT
-        self.context_length = max(256, min(trained, config.context_length_cap))
+        self.context_length = memory.context_for(info.context_length,
+                                                 config.context_length_cap)
         self.threads = config.threads or hardware.default_threads()
         # Before any other llama call: the CPU variant for this processor (and any GPU
         # backend library) must be loaded for llama.cpp to see a device at all.

@@ -19,6 +19,8 @@ from typing import Literal
 
 from writer_app.engine.model_info import ModelInfo
 
+# Context to use when a model does not record its trained length.
+FALLBACK_CONTEXT = 4096
 UBATCH = 512  # llama.cpp's default micro-batch, which sizes the compute buffer
 CACHE_PAD = 256  # llama.cpp rounds a sliding-window cache up to this many cells
 FITS = 0.8  # "fits" below this share of the memory available, "tight" up to all of it
@@ -85,9 +87,15 @@ def largest_context(shape: Shape, available: int, most: int) -> int | None:
     return low * 256
 
 
+def context_for(trained: int, cap: int) -> int:
+    """The context a model is loaded with: its trained length (FALLBACK_CONTEXT when it
+    records none) as the settings cap it, 256 tokens at least."""
+    return max(256, min(trained or FALLBACK_CONTEXT, cap))
+
+
 def model_fit(info: ModelInfo, context_cap: int, available: int) -> tuple[Fit, int, int]:
     """(fit, bytes needed, context) for a model at its context as the settings cap it."""
-    n_ctx = max(256, min(info.context_length or 4096, context_cap))
+    n_ctx = context_for(info.context_length, context_cap)
     needed = needed_bytes(Shape.of(info), n_ctx)
     return fit(needed, available), needed, n_ctx
 
