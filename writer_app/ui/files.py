@@ -323,9 +323,7 @@ class Files(QObject):
         prefs = self.prefs()
         recent = [str(path), *(p for p in prefs.recent_files if p != str(path))]
         prefs.recent_files = recent[:MAX_RECENT]
-        operations.save_settings(self.runner, prefs, operations.Callbacks(
-            done=lambda _none: None,
-            failed=lambda m: self.sig_status.emit(f"Settings not saved: {m}")))
+        operations.save_settings(self.runner, prefs, self.sig_status.emit)
         self.fill_recent()
 
     def fill_recent(self) -> None:

@@ -260,9 +260,8 @@ class MainWindow(QMainWindow):
             self.spelling.session = None  # the next check makes one with the new choice
             self.spelling.enabled = new.spell_check != "off"
             self.spelling.forget()
-        operations.save_settings(self.runner, new, operations.Callbacks(
-            done=lambda _none: None,
-            failed=lambda m: self.statusBar().showMessage(f"Settings not saved: {m}", 5000)))
+        operations.save_settings(self.runner, new,
+                                 lambda m: self.statusBar().showMessage(m, 5000))
         self.suggestions.set_actions(all_actions(new.custom_actions))
         if old.engine_config() != new.engine_config() and self.host.engine is not None:
             self.models.load_model(str(self.host.engine.info.path))

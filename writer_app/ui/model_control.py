@@ -132,7 +132,7 @@ class ModelControl(QObject):
 
     def _scan_failed(self, message: str) -> None:
         self._scanning = False
-        self.window.statusBar().showMessage(f"Looking for models failed: {message}", 5000)
+        self._status(f"Looking for models failed: {message}")
 
     def _menu_opening(self) -> None:
         self.fill_menu()
@@ -269,10 +269,7 @@ class ModelControl(QObject):
         folder = str(path.parent)
         if folder not in prefs.extra_model_dirs and path.parent not in self.folders:
             prefs.extra_model_dirs.append(folder)
-            operations.save_settings(self.runner, prefs, operations.Callbacks(
-                done=lambda _none: None,
-                failed=lambda m: self.window.statusBar().showMessage(
-                    f"Settings not saved: {m}", 5000)))
+            operations.save_settings(self.runner, prefs, self._status)
             self.folders.append(path.parent)
             self._watch_folders()
         self.load_model(str(path))
@@ -323,10 +320,10 @@ class ModelControl(QObject):
             return  # the user has models of their own
         self.open_catalog(first_run=True)
         prefs.model_offer_dismissed = True
-        operations.save_settings(self.runner, prefs, operations.Callbacks(
-            done=lambda _none: None,
-            failed=lambda m: self.window.statusBar().showMessage(
-                f"Settings not saved: {m}", 5000)))
+        operations.save_settings(self.runner, prefs, self._status)
+
+    def _status(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 5000)
 
     def open_download_dialog(self, link: str = "") -> None:
         if self.download_dialog is None:

@@ -225,8 +225,9 @@ _write_lock = threading.Lock()
 
 
 def save_settings(runner: JobRunner, prefs: settings.Settings,
-                  callbacks: Callbacks[None]) -> Job[None]:
-    """Write a copy of `prefs`; saves never interleave, and the newest copy wins."""
+                  say: Callable[[str], None]) -> Job[None]:
+    """Write a copy of `prefs`; saves never interleave, and the newest copy wins. A save
+    that fails is told to `say` ("Settings not saved: why")."""
     with _newest_lock:
         _newest_settings[:] = [copy.deepcopy(prefs)]
 
@@ -237,5 +238,7 @@ def save_settings(runner: JobRunner, prefs: settings.Settings,
             if newest is not None:
                 settings.save(newest)
 
-    return _run(runner, work, callbacks, cancellable=False)
+    return _run(runner, work, Callbacks(done=lambda _none: None,
+                                        failed=lambda m: say(f"Settings not saved: {m}")),
+                cancellable=False)
 
