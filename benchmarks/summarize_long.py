@@ -7,6 +7,14 @@ inside the model, and the overhead (extraction plus orchestration: token countin
 splitting, prompts). The goal is overhead <= 5% of the total.
 
     .venv/bin/python benchmarks/summarize_long.py [--length medium]
+
+With --engine URL the model is a server's, and the summary is made once for each count
+of parts in flight (--requests, default 1 and 4): the ratio says what sending a
+summary's parts at once gains on that server. --topics N keeps the first N topics of
+the reference (a shorter document) for those runs.
+
+    .venv/bin/python benchmarks/summarize_long.py --engine http://127.0.0.1:8080/v1 \
+        --topics 12 --requests 1,4
 """
 
 from __future__ import annotations
@@ -28,9 +36,9 @@ from writer_app.engine.engine import Engine  # noqa: E402
 from writer_app.tasks.summarize import summarize  # noqa: E402
 
 
-def write_reference(folder: Path) -> Path:
+def write_reference(folder: Path, count: int | None = None) -> Path:
     path = folder / "python-reference.md"
-    sections = [f"# {name}\n\n{text}" for name, text in sorted(topics.items())]
+    sections = [f"# {name}\n\n{text}" for name, text in sorted(topics.items())][:count]
     path.write_text("\n\n".join(sections), encoding="utf-8")
     return path
 
@@ -38,7 +46,13 @@ def write_reference(folder: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", choices=["short", "medium", "points"], default="medium")
+    parser.add_argument("--engine", metavar="URL", help="a server's OpenAI-compatible API")
+    parser.add_argument("--requests", default="1,4",
+                        help="with --engine: the counts of parts in flight to compare")
+    parser.add_argument("--topics", type=int, help="only the first N topics")
     args = parser.parse_args()
+    if args.engine:
+        return compare_in_flight(args)
     engine = Engine.load(resolve(None, paths.model_search_dirs()))
     with tempfile.TemporaryDirectory() as tmp:
         path = write_reference(Path(tmp))
@@ -58,6 +72,28 @@ def main() -> int:
           f"{extracted:.2f} s; overhead {overhead:.2f} s = {100 * overhead / total:.2f}% "
           "(goal <= 5%)")
     print(f"summary:\n{result.summary}")
+    return 0
+
+
+def compare_in_flight(args: argparse.Namespace) -> int:
+    """The same summary at each count of parts in flight, on the server at --engine."""
+    seconds: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = load_document(write_reference(Path(tmp), args.topics))
+    for n in (int(x) for x in args.requests.split(",")):
+        engine = Engine.connect(args.engine, parallel=n)
+        if n == 1:
+            print(f"server: {engine.device.reason}; context {engine.context_length}")
+        start = time.perf_counter()
+        result = summarize(doc, engine, args.length)
+        seconds[n] = time.perf_counter() - start
+        print(f"{n} in flight: {seconds[n]:.1f} s for {result.parts} parts "
+              f"({result.input_tokens} tokens); summary {len(result.summary)} characters",
+              flush=True)
+        engine.close()
+    first = next(iter(seconds))
+    for n, s in seconds.items():
+        print(f"{n} in flight / {first} in flight: {seconds[first] / s:.2f}x as fast")
     return 0
 
 

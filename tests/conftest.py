@@ -22,6 +22,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
+import keyring  # noqa: E402
+from keyring.backends import fail  # noqa: E402
+
 from writer_app.engine import default_model  # noqa: E402
 
 DEFAULT_MODEL = MODELS / default_model.FILE_NAME
@@ -45,6 +48,10 @@ def writer_home(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("HOME", str(home / "user"))
     for name in STORE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    # Never the machine's own keyring: none (tests that want one set their own), here and
+    # in the processes a test starts.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keyring.set_keyring(fail.Keyring())
     return home
 
 

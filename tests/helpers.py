@@ -53,8 +53,9 @@ def error_as_unprivileged_user(func, path: Path) -> str:
 
 
 def answer_next_dialog(button) -> list[str]:
-    """Click `button` in the next modal message box, as a user would; the list returned
-    gets the box's text once it was answered."""
+    """Click `button` (a standard button, or the text of one of the box's own) in the next
+    modal message box, as a user would; the list returned gets the box's text once it was
+    answered."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -64,7 +65,10 @@ def answer_next_dialog(button) -> list[str]:
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, QMessageBox):
             seen.append(dialog.text())
-            dialog.button(button).click()
+            if isinstance(button, str):
+                next(b for b in dialog.buttons() if b.text() == button).click()
+            else:
+                dialog.button(button).click()
         else:
             QTimer.singleShot(20, click)
 

@@ -71,6 +71,8 @@ def _handler(state: Stub) -> type[BaseHTTPRequestHandler]:
                 chunk = {"choices": [{"index": 0, "delta": {"content": piece},
                                       "finish_reason": None}]}
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            self.wfile.write(f"data: {json.dumps(end)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
 
     return Handler

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from writer_app.documents.model import Block, Document
 from writer_app.engine import remote_backend
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import PromptTooLongError
@@ -21,6 +23,7 @@ from writer_app.engine.types import (
     GenerationRequest,
     SamplingOptions,
 )
+from writer_app.tasks.summarize import summarize
 
 from .llama_server import llama_server
 from .loopback import free_port
@@ -189,3 +192,74 @@ def test_a_server_that_never_answers_times_out_and_stop_still_works(monkeypatch)
         result = engine.generate(GenerationRequest(messages=[ChatMessage("user", "Hi")],
                                                    cancel=cancel))
         assert result.finish_reason == "cancelled" and time.monotonic() - start < 2.0
+
+
+def _sections(n: int) -> Document:
+    blocks = []
+    for i in range(n):
+        blocks.append(Block("heading", f"Town {i}", 1))
+        blocks.append(Block("paragraph", f"Town {i} has a harbour, a market and {i + 3} "
+                                         "bakeries. Its people fish and sell bread. " * 4))
+    return Document(Path("towns.md"), "markdown", "Towns", blocks)
+
+
+def test_the_server_says_how_many_requests_it_serves(remote):
+    # llama-cpp-python's server says nothing of its slots: one at a time unless asked.
+    assert remote.capabilities.parallel_requests == 1
+    with openai_stub() as stub:  # vLLM batches: several at once
+        assert Engine.connect(stub.url).capabilities.parallel_requests == 8
+        assert Engine.connect(stub.url, parallel=2).capabilities.parallel_requests == 2
+
+
+def test_a_summarys_parts_go_to_the_server_at_once(server):
+    engine = Engine.connect(server, parallel=4)
+    started: list[tuple[str, int, int, float]] = []
+    start = time.monotonic()
+    result = summarize(_sections(6), engine, "short", part_tokens=90,
+                       progress=lambda stage, i, n: started.append(
+                           (stage, i, n, time.monotonic() - start)))
+    parts = [s for s in started if s[0] == "part"]
+    n = result.parts
+    assert n >= 5 and len(result.part_summaries) == n
+    assert [s[1] for s in parts] == list(range(1, n + 1)) and {s[2] for s in parts} == {n}
+    # Four parts were asked for before the first answer could have come back (one at a
+    # time, part 4 starts only after three answers), the fifth once one came back.
+    per_part = result.seconds / n
+    assert parts[3][3] - parts[0][3] < per_part / 2 < parts[4][3] - parts[0][3], parts
+    assert result.summary
+
+
+def test_cancel_stops_parts_in_flight_at_once(server):
+    engine = Engine.connect(server, parallel=4)
+    cancel = CancelToken()
+    threading.Timer(1.0, cancel.cancel).start()
+    start = time.monotonic()
+    result = summarize(_sections(8), engine, "short", part_tokens=90, cancel=cancel)
+    assert result.cancelled and result.summary == ""
+    assert time.monotonic() - start < 4.0
+
+
+def test_a_server_that_ends_one_answer_for_another_is_named(default_model_path):
+    # llama-cpp-python's server by default ends the stream in progress when a request
+    # comes: the cut answer is an error, not a short answer taken for whole.
+    with llama_server(default_model_path) as (url, _proc):
+        engine = Engine.connect(url, parallel=2)
+        outcomes: list[object] = []
+
+        def ask() -> None:
+            try:
+                outcomes.append(engine.generate(GenerationRequest(
+                    messages=[ChatMessage("user", "Write a long story about the sea.")],
+                    options=SamplingOptions(max_tokens=300, temperature=0.0))))
+            except ServerError as exc:
+                outcomes.append(exc)
+
+        first = threading.Thread(target=ask)
+        first.start()
+        time.sleep(1.0)
+        ask()
+        first.join(60)
+    errors = [o for o in outcomes if isinstance(o, ServerError)]
+    assert len(outcomes) == 2 and errors, outcomes
+    assert "cut the answer short" in str(errors[0]) and "--interrupt_requests False" in \
+        str(errors[0])

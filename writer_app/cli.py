@@ -43,6 +43,9 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                         "Ollama, LM Studio), e.g. http://localhost:8080/v1")
     p.add_argument("--api-key-env", metavar="VAR",
                    help="the environment variable that holds the server's API key")
+    p.add_argument("--requests", type=int, metavar="N",
+                   help="with --engine, requests sent at once (a summary's parts); "
+                        "default: the server_requests setting, 0 = as the server says")
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -157,7 +160,15 @@ def _api_key(args: argparse.Namespace) -> str | None:
 
 def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
     if args.engine:
-        return Engine.connect(args.engine, _api_key(args), args.model)
+        from writer_app.engine.remote_backend import is_loopback, is_unencrypted, server_host
+
+        if is_unencrypted(args.engine) and not is_loopback(args.engine):
+            print(f"warning: {server_host(args.engine)} is another machine and the address "
+                  "is http://: your text travels to it unencrypted", file=sys.stderr)
+        requests = prefs.server_requests if args.requests is None else args.requests
+        if requests < 0:
+            raise WriterError(f"--requests {requests}: give 0 (as the server says) or more")
+        return Engine.connect(args.engine, _api_key(args), args.model, requests)
     config = dataclasses.replace(prefs.engine_config(), backend=args.backend or prefs.backend,
                                  device=args.device or prefs.device)
     return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),

@@ -61,6 +61,14 @@ class Settings:
     model_offer_dismissed: bool = False
     # Other apps' model stores not to look in (ids of engine/stores.py's STORES).
     model_sources_off: list[str] = field(default_factory=list)
+    # A server as the engine (engine/remote_backend.py): its address ("" for a local
+    # model), the model chosen on it, and the requests sent to it at once (0: as many as
+    # the server says it serves). Its API key is in the system keyring (credentials.py).
+    server_url: str = ""
+    server_model: str = ""
+    server_requests: int = bounded(0, 0, 64)
+    # Servers on other machines the user agreed to send text to (host:port each).
+    allowed_servers: list[str] = field(default_factory=list)
     # Most recent first.
     recent_files: list[str] = field(default_factory=list)
     # Writing actions of the user's own: {"name", "label", "instruction", "use"?} each.
@@ -107,7 +115,8 @@ class Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _TYPES = typing.get_type_hints(Settings)
 _LIST_ITEMS: dict[str, type] = {"extra_model_dirs": str, "custom_actions": dict,
-                                "recent_files": str, "model_sources_off": str}
+                                "recent_files": str, "model_sources_off": str,
+                                "allowed_servers": str}
 
 
 class SettingsError(WriterError, ValueError):

@@ -121,8 +121,9 @@ class Engine:
 
     @classmethod
     def connect(cls, url: str, api_key: str | None = None, model: str | None = None,
-                parallel: int = 1) -> Engine:
-        """A server speaking the OpenAI-compatible API as the engine."""
+                parallel: int = 0) -> Engine:
+        """A server speaking the OpenAI-compatible API as the engine; `parallel` requests
+        at once (0: as many as the server says it serves)."""
         from writer_app.engine.remote_backend import RemoteBackend
 
         return cls(RemoteBackend(url, api_key, model, parallel))

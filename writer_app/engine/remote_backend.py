@@ -49,6 +49,11 @@ MAX_RETRY_AFTER_S = 30.0
 FALLBACK_CONTEXT = 2048
 # Ollama's OpenAI endpoint reads with this context whatever it is asked (its default).
 OLLAMA_CONTEXT = 2048
+# Requests sent at once when the user leaves it to the server ("auto"): llama-server's
+# slots as /props tells them; vLLM batches many; Ollama queues what it cannot batch;
+# others (llama-cpp-python's server, LM Studio) may serve one at a time or, worse, end
+# the answer in progress when another request comes.
+AUTO_REQUESTS = {"vLLM": 8, "ollama": 4}
 CHARS_PER_TOKEN = 3.0  # an estimate on the high side: English runs at about 4
 MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message
 _CONTEXT_ERROR = re.compile(r"maximum context length is (\d+) tokens.*?requested (\d+)",
@@ -60,21 +65,33 @@ class ServerError(EngineError):
 
 
 def _base(url: str) -> str:
-    """The API's root: `http://host:port/v1` (a missing /v1 added)."""
+    """The API's root: `http://host:port/v1` (a missing http:// or /v1 added)."""
     url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
     return url if url.endswith("/v1") else url + "/v1"
 
 
+def server_host(url: str) -> str:
+    """host:port of a server's address, as the user is shown it and allows it."""
+    return urlsplit(_base(url)).netloc
+
+
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    host = urlsplit(_base(url)).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def is_unencrypted(url: str) -> bool:
+    return _base(url).lower().startswith("http://")
 
 
 class RemoteBackend:
     name = "server"
 
     def __init__(self, url: str, api_key: str | None = None, model: str | None = None,
-                 parallel: int = 1) -> None:
+                 parallel: int = 0) -> None:
+        """`parallel`: requests sent at once (0: as many as the server says it serves)."""
         self.base = _base(url)
         self.root = self.base.removesuffix("/v1")
         self.host = urlsplit(self.base).netloc
@@ -90,12 +107,12 @@ class RemoteBackend:
                               f"{', '.join(str(i) for i in ids)})")
         self.model = model or str(ids[0])
         entry = next(m for m in self.listed if m["id"] == self.model)
-        self.kind, context = self._learn(entry)
+        self.kind, context, slots = self._learn(entry)
         self.context_length = context or FALLBACK_CONTEXT
         self._tokenize = self._find_tokenizer()
         self.capabilities = Capabilities(
             token_count="exact" if self._tokenize else "estimated",
-            parallel_requests=max(1, parallel))
+            parallel_requests=parallel if parallel > 0 else slots)
         how = {"ollama": f"Ollama (its OpenAI endpoint reads {OLLAMA_CONTEXT} tokens: long "
                          "texts go in parts that fit)"}.get(self.kind, self.kind)
         self.device = DeviceInfo("server", 0, f"served by {self.host} ({how})")
@@ -104,18 +121,20 @@ class RemoteBackend:
                               has_chat_template=True, chat_template=None, file_size=0)
 
     # --- what the server says of itself ------------------------------------------------
-    def _learn(self, entry: dict[str, Any]) -> tuple[str, int]:
-        """(which server, its context length or 0)."""
+    def _learn(self, entry: dict[str, Any]) -> tuple[str, int, int]:
+        """(which server, its context length or 0, the requests it serves at once)."""
         if isinstance(entry.get("max_model_len"), int):
-            return "vLLM", entry["max_model_len"]
+            return "vLLM", entry["max_model_len"], AUTO_REQUESTS["vLLM"]
         props = self._optional("GET", "/props", root=True)
         if props is not None:
             settings = props.get("default_generation_settings") or {}
             n_ctx = settings.get("n_ctx") or props.get("n_ctx")
-            return "llama-server", n_ctx if isinstance(n_ctx, int) else 0
+            slots = props.get("total_slots")
+            return ("llama-server", n_ctx if isinstance(n_ctx, int) else 0,
+                    slots if isinstance(slots, int) and slots > 0 else 1)
         if self._optional("GET", "/api/version", root=True) is not None:
-            return "ollama", OLLAMA_CONTEXT
-        return "OpenAI-compatible server", 0
+            return "ollama", OLLAMA_CONTEXT, AUTO_REQUESTS["ollama"]
+        return "OpenAI-compatible server", 0, 1
 
     def _find_tokenizer(self) -> tuple[str, str] | None:
         """(path, the body's text field) of a tokenize endpoint that answers."""
@@ -179,6 +198,7 @@ class RemoteBackend:
         stops = StopMatcher(options.stop)
         stats.finish_reason = "length"
         events = 0
+        finished = False  # the server said why the answer ended
         try:
             for event in _events(chunks(response, lambda: cancel.cancelled,
                                         max_seconds=None), self.host):
@@ -197,12 +217,18 @@ class RemoteBackend:
                         return
                 reason = choice.get("finish_reason")
                 if reason:
+                    finished = True
                     stats.finish_reason = "stop" if reason == "stop" else "length"
             if cancel.cancelled:
                 stats.finish_reason = "cancelled"
                 return
             if not events:
                 self._why_empty(path, body)
+            if not finished:
+                raise ServerError(
+                    f"{self.host}: the server cut the answer short without saying why "
+                    "(llama-cpp-python's server does so when another request comes: start "
+                    "it with --interrupt_requests False, or send one request at a time)")
             tail = stops.flush()
             if tail:
                 yield tail

@@ -2,6 +2,8 @@
 
 Each part is summarized, then the part summaries are combined; when they do not fit
 together, they are combined in groups, recursively, so every part reaches the end.
+Parts are independent: an engine that serves several requests at once (a server that
+batches) gets as many at a time as it serves; the local engine gets them one by one.
 The document is data: it sits between markers, and the instructions say to treat it
 as text to summarize, never as instructions.
 """
@@ -9,8 +11,10 @@ as text to summarize, never as instructions.
 from __future__ import annotations
 
 import functools
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -63,6 +67,7 @@ class _Run:
         self.cancel = cancel
         self.progress = progress
         self.model_seconds = 0.0
+        self._lock = threading.Lock()  # parts may run at once
 
     def ask(self, text: str, instruction: str, max_tokens: int, shape: str = "medium",
             on_piece: Callable[[str], None] | None = None) -> str:
@@ -88,7 +93,8 @@ class _Run:
             cancel=enough,
         )
         result = self.engine.generate(request, take)
-        self.model_seconds += result.seconds
+        with self._lock:
+            self.model_seconds += result.seconds
         if self.cancel.cancelled:
             return ""
         tail = shaper.finish()
@@ -100,7 +106,37 @@ class _Run:
 
     def report(self, stage: str, i: int, n: int) -> None:
         if self.progress is not None:
-            self.progress(stage, i, n)
+            with self._lock:
+                self.progress(stage, i, n)
+
+    def each(self, stage: str, texts: Sequence[str]) -> list[str]:
+        """Each text's part summary, in order, as many at a time as the engine serves;
+        the progress says which part started last. Empty once cancelled; the first
+        failure stops the others and is raised."""
+        n = len(texts)
+
+        def one(i: int) -> str:
+            if self.cancel.cancelled:
+                return ""
+            self.report(stage, i + 1, n)
+            return self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
+
+        at_once = min(n, max(1, self.engine.capabilities.parallel_requests))
+        if at_once == 1:
+            answers = []
+            for i in range(n):
+                answers.append(one(i))
+                if self.cancel.cancelled:
+                    return []
+            return answers
+        with ThreadPoolExecutor(at_once, thread_name_prefix="summary-part") as pool:
+            futures = [pool.submit(one, i) for i in range(n)]
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in finished if f.exception() is not None), None)
+            if failed is not None:
+                self.cancel.cancel()  # the parts still running stop within a piece
+                raise failed.exception()  # type: ignore[misc]
+        return [] if self.cancel.cancelled else [f.result() for f in futures]
 
 
 def part_budget(engine: Engine, answer_tokens: int) -> int:
@@ -125,7 +161,8 @@ def summarize(
     the context allows (for weak models, and tests).
     """
     start = time.perf_counter()
-    run = _Run(engine, cancel or CancelToken(), progress)
+    # Its own token: a failed part stops the others without cancelling the caller's.
+    run = _Run(engine, CancelToken(parent=cancel), progress)
     instruction, final_tokens = LENGTHS[length]
     # Remembered per run: a long document is split twice (whole context, then smaller
     # parts) and each block is counted only once.
@@ -150,14 +187,11 @@ def summarize(
     if len(parts) == 1:
         run.report("summary", 1, 1)
         return done(run.ask(parts[0].text(), instruction, final_tokens, length, on_piece), [])
-    summaries: list[str] = []
-    for i, part in enumerate(parts, 1):
-        run.report("part", i, len(parts))
-        summary = run.ask(part.text(), PART_INSTRUCTION, PART_MAX_TOKENS)
-        if run.cancel.cancelled:
-            return done("", summaries)
-        # A model that answers nothing must not drop the part: keep its opening instead.
-        summaries.append(summary or _opening(part, count))
+    answers = run.each("part", [p.text() for p in parts])
+    if run.cancel.cancelled:
+        return done("", [])
+    # A model that answers nothing must not drop the part: keep its opening instead.
+    summaries = [a or _opening(p, count) for a, p in zip(answers, parts, strict=True)]
     level = summaries
     while True:
         # Listed as "- summary", counted as such, so the groups fit as they are sent.
@@ -168,13 +202,10 @@ def summarize(
             final = run.ask(_joined(groups[0]), instruction, final_tokens, length, on_piece)
             return done(final, summaries)
         # The summaries do not fit together: combine them in groups, then again.
-        next_level = []
-        for i, group in enumerate(groups, 1):
-            run.report("combine", i, len(groups))
-            summary = run.ask(_joined(group), PART_INSTRUCTION, PART_MAX_TOKENS)
-            if run.cancel.cancelled:
-                return done("", summaries)
-            next_level.append(summary or _opening(group, count))
+        answers = run.each("combine", [_joined(g) for g in groups])
+        if run.cancel.cancelled:
+            return done("", summaries)
+        next_level = [a or _opening(g, count) for a, g in zip(answers, groups, strict=True)]
         if len(next_level) >= len(level):  # cannot happen: a group holds two or more
             raise EngineError("the summaries did not get shorter when combined")
         level = next_level

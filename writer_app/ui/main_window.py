@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         layout_memory.restore(self)
         self.models.rescan()
         if load_model:
-            self.models.load_model(prefs.model_path or None, quiet=True)
+            self.models.start()
 
     # --- layout ---------------------------------------------------------------------------
     def _setup_editor(self) -> None:
@@ -263,8 +263,10 @@ class MainWindow(QMainWindow):
         operations.save_settings(self.runner, new,
                                  lambda m: self.statusBar().showMessage(m, 5000))
         self.suggestions.set_actions(all_actions(new.custom_actions))
-        if old.engine_config() != new.engine_config() and self.host.engine is not None:
-            self.models.load_model(str(self.host.engine.info.path))
+        if (old.engine_config(), old.server_requests) != (new.engine_config(),
+                                                          new.server_requests):
+            self.models.reload()
+        self.models.servers.settings_changed()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         self.drops.enter(event)

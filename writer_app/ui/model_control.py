@@ -36,6 +36,7 @@ from writer_app.ui.catalog_dialog import CatalogDialog
 from writer_app.ui.download_dialog import DownloadDialog
 from writer_app.ui.jobs import JobRunner
 from writer_app.ui.model_host import ModelHost
+from writer_app.ui.server_control import ServerControl, served_by, status_texts
 
 # Folder changes come in bursts (a download writes its .part file many times).
 RESCAN_DELAY_MS = 500
@@ -90,6 +91,7 @@ class ModelControl(QObject):
         host.sig_loading.connect(self._loading)
         host.sig_model_loaded.connect(self._loaded)
         host.sig_load_failed.connect(self._load_failed)
+        self.servers = ServerControl(host, runner, prefs, window, self._load_local, self)
         self._watch_folders()
         self.fill_menu()
 
@@ -166,6 +168,8 @@ class ModelControl(QObject):
             item.setChecked(found.path == current)
             menu.addAction(item)
         menu.addSeparator()
+        self.servers.fill_menu(menu)
+        menu.addSeparator()
         on_hf = QAction("Run GGUF models with transformers (full precision, GPU)", menu)
         on_hf.setCheckable(True)
         on_hf.setChecked(self.prefs().backend == "transformers")
@@ -183,6 +187,24 @@ class ModelControl(QObject):
         menu.addAction(f"Your models folder: {paths.user_models_dir()}").setEnabled(False)
 
     # --- loading ------------------------------------------------------------------------
+    def start(self) -> None:
+        """At start-up: the server used last when it is allowed, else the local model the
+        settings name (or the default); either failing says so in the status bar."""
+        if not self.servers.start():
+            self._load_local()
+
+    def _load_local(self) -> None:
+        self.load_model(self.prefs().model_path or None, quiet=True)
+
+    def reload(self) -> None:
+        """The model in use again, with the settings as they are now."""
+        engine = self.host.engine
+        backend = served_by(engine)
+        if backend is not None:
+            self.servers.connect_to(backend.base, backend.api_key or "", backend.model)
+        elif engine is not None:
+            self.load_model(str(engine.info.path))
+
     def load_model(self, name_or_path: str | None, quiet: bool = False) -> None:
         """Load a model the user picked (a failure is shown in a dialog), or the one the
         settings name at start-up (`quiet`: a failure is shown in the status bar)."""
@@ -229,23 +251,38 @@ class ModelControl(QObject):
 
     def _loaded(self, engine: Engine) -> None:
         self.status.busy.hide()
-        self.status.model.setText(model_label(engine.info))
+        self._quiet = False  # only the load at start-up is quiet
+        self._show_engine(engine)
         self.status.model.setToolTip("")
-        self.status.device.setText(f"Device: {engine.device.device}")
-        self.status.device.setToolTip("\n".join(filter(None, [engine.device.cpu,
-                                                              engine.device.reason])))
         self.fill_menu()
+
+    def _show_engine(self, engine: Engine) -> None:
+        backend = served_by(engine)
+        if backend is not None:
+            model, device, tip = status_texts(backend)
+            self.status.model.setText(model)
+            self.status.device.setText(device)
+            self.status.device.setToolTip(tip)
+        else:
+            self.status.model.setText(model_label(engine.info))
+            self.status.device.setText(f"Device: {engine.device.device}")
+            self.status.device.setToolTip("\n".join(filter(None, [engine.device.cpu,
+                                                                  engine.device.reason])))
 
     def _load_failed(self, message: str) -> None:
         self.status.busy.hide()
+        if self.servers.starting:
+            self.servers.start_failed(message)
+            return
+        quiet, self._quiet = self._quiet, False
         current = self.host.engine
         if current is not None:
-            self.status.model.setText(model_label(current.info))
+            self._show_engine(current)
             self.status.model.setToolTip(f"The last load failed: {message}")
             message += f"\n\nStill using {current.info.path.name}."
         else:
             self.status.model.setText(f"No model: {message}")
-        if not self._quiet:
+        if not quiet:
             QMessageBox.warning(self.window, "Model", message)
 
     def use_transformers(self, checked: bool) -> None:

@@ -60,6 +60,13 @@ class ModelHost(QObject):
         self._swap_in(Path(name_or_path).name if name_or_path else "the default model",
                       lambda: Engine.load_named(name_or_path, folders, config, stores))
 
+    def use_server(self, url: str, api_key: str | None, model: str | None,
+                requests: int = 0) -> None:
+        """Use a model on a server as the engine, from the inference lane like a load
+        (the server is asked what it is and has there)."""
+        self._swap_in(f"{model or 'a model'} on {url}",
+                      lambda: Engine.connect(url, api_key, model, requests))
+
     def use(self, engine: Engine) -> None:
         """Use an engine made elsewhere (a server's, say), swapped in on the inference lane."""
         self._swap_in(engine.info.path.name, lambda: engine)

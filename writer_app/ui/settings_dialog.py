@@ -1,4 +1,4 @@
-"""Settings: sampling, context, threads, GPU offload, custom actions."""
+"""Settings: sampling, context, threads, GPU offload, servers, custom actions."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -74,6 +76,19 @@ class SettingsDialog(QDialog):
         sources = QHBoxLayout()
         for box in self.stores.values():
             sources.addWidget(box)
+        self.server_requests = self._int("server_requests")
+        self.server_requests.setSpecialValueText("as many as the server says")
+        # Servers on other machines the user allowed to receive text: each can be taken back.
+        self.allowed = QListWidget(self)
+        self.allowed.addItems(prefs.allowed_servers)
+        self.allowed.setMaximumHeight(80)
+        self.revoke = QPushButton("Stop sending text to this server", self)
+        self.revoke.setEnabled(False)
+        self.allowed.currentRowChanged.connect(lambda row: self.revoke.setEnabled(row >= 0))
+        self.revoke.clicked.connect(lambda: self.allowed.takeItem(self.allowed.currentRow()))
+        servers = QVBoxLayout()
+        servers.addWidget(self.allowed)
+        servers.addWidget(self.revoke)
         self.custom = QPlainTextEdit(self)
         self.custom.setPlainText(json.dumps(prefs.custom_actions, indent=2, ensure_ascii=False))
         self.error = QLabel("", self)
@@ -90,6 +105,8 @@ class SettingsDialog(QDialog):
                               ("English spelling", self.english_spelling)):
             form.addRow(label, widget)
         form.addRow("Models of other apps", sources)
+        form.addRow("Requests at once to a server", self.server_requests)
+        form.addRow("Servers allowed to receive text", servers)
         form.addRow(QLabel('Custom actions (JSON list of {"name", "label", "instruction", '
                            '"use": replace|insert|show}):'))
         form.addRow(self.custom)
@@ -146,7 +163,9 @@ class SettingsDialog(QDialog):
             gpu_offload=self.gpu.currentData(), backend=self.backend.currentData(),
             device=self.device.currentData(), spell_check=self.spell_check.currentData(),
             english_spelling=self.english_spelling.currentData(), custom_actions=custom,
-            model_sources_off=[s for s, box in self.stores.items() if not box.isChecked()])
+            model_sources_off=[s for s, box in self.stores.items() if not box.isChecked()],
+            server_requests=self.server_requests.value(),
+            allowed_servers=[self.allowed.item(i).text() for i in range(self.allowed.count())])
 
     def accept(self) -> None:
         try:
