@@ -18,7 +18,7 @@ from .helpers import answer_next_dialog
 from .llama_server import llama_server
 from .loopback import free_port
 
-FAR = "http://192.0.2.7:8000/v1"  # TEST-NET-1: never reached (the tests block it anyway)
+FAR = "http://198.51.100.7:8000/v1"  # TEST-NET-2: never reached (the tests block it anyway)
 
 
 @pytest.fixture(scope="module")
@@ -134,26 +134,26 @@ def test_another_machine_is_asked_about_first_and_http_is_called_unencrypted(qtb
         dialog.url.setText(FAR)
         assert dialog.privacy.isVisibleTo(dialog)
         assert "unencrypted" in dialog.privacy.text()
-        dialog.url.setText("https://192.0.2.7/v1")
+        dialog.url.setText("https://198.51.100.7/v1")
         assert "another machine" in dialog.privacy.text()
         assert "unencrypted" not in dialog.privacy.text()
         # Refused: nothing is sent, nothing is remembered.
         seen = answer_next_dialog(QMessageBox.StandardButton.Cancel)
         w.models.servers.connect_to(FAR, "", "served")
-        assert "192.0.2.7:8000" in seen[0] and "unencrypted" in seen[0]
+        assert "198.51.100.7:8000" in seen[0] and "unencrypted" in seen[0]
         assert not w.host.loading and w.device_label.text().startswith("Device:")
         assert settings.load().allowed_servers == []
         # Allowed: remembered for this host, and the connection is tried.
-        seen = answer_next_dialog("Send to 192.0.2.7:8000")
+        seen = answer_next_dialog("Send to 198.51.100.7:8000")
         with qtbot.waitSignal(w.host.sig_load_failed, timeout=60000):
             answer_next_dialog(QMessageBox.StandardButton.Ok)  # the failure, said
             w.models.servers.connect_to(FAR, "", "served")
-        assert seen and w.prefs.allowed_servers == ["192.0.2.7:8000"]
-        qtbot.waitUntil(lambda: settings.load().allowed_servers == ["192.0.2.7:8000"],
+        assert seen and w.prefs.allowed_servers == ["198.51.100.7:8000"]
+        qtbot.waitUntil(lambda: settings.load().allowed_servers == ["198.51.100.7:8000"],
                         timeout=10000)
         assert w.device_label.text().startswith("Device:")  # the local model stays
         # Not asked again for the same host.
-        assert w.models.servers.ask_to_allow("http://192.0.2.7:8000")
+        assert w.models.servers.ask_to_allow("http://198.51.100.7:8000")
         # Taken back in the settings.
         prefs_dialog = SettingsDialog(w.prefs, w)
         assert prefs_dialog.allowed.count() == 1

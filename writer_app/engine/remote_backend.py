@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 from collections.abc import Iterator
-from http.client import HTTPResponse
+from http.client import HTTPResponse, IncompleteRead, RemoteDisconnected
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -236,7 +236,7 @@ class RemoteBackend:
             if cancel.cancelled:
                 stats.finish_reason = "cancelled"
                 return
-            raise ServerError(f"{self.host}: the answer broke off ({_reason(exc)})") from None
+            raise ServerError(f"{self.host}: the answer broke off: {_reason(exc)}") from None
         finally:
             response.close()
 
@@ -422,6 +422,9 @@ def _reason(exc: BaseException) -> str:
         exc = exc.reason
     if isinstance(exc, ConnectionRefusedError):
         return "refused the connection (is the server running, on this port?)"
+    if isinstance(exc, (IncompleteRead, RemoteDisconnected, ConnectionResetError,
+                        BrokenPipeError)):
+        return "the server closed the connection (did it stop, or restart?)"
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return f"no answer within {ANSWER_TIMEOUT_S:.0f} s"
     if isinstance(exc, ssl.SSLError):
