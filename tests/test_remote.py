@@ -232,11 +232,17 @@ def test_a_summarys_parts_go_to_the_server_at_once(server):
 def test_cancel_stops_parts_in_flight_at_once(server):
     engine = Engine.connect(server, parallel=4)
     cancel = CancelToken()
-    threading.Timer(1.0, cancel.cancel).start()
-    start = time.monotonic()
-    result = summarize(_sections(8), engine, "short", part_tokens=90, cancel=cancel)
-    assert result.cancelled and result.summary == ""
-    assert time.monotonic() - start < 4.0
+    stopped_at: list[float] = []
+
+    def progress(stage: str, i: int, n: int) -> None:
+        if stage == "part" and i == 4:  # four parts in flight: stop them
+            stopped_at.append(time.monotonic())
+            cancel.cancel()
+
+    result = summarize(_sections(8), engine, "short", part_tokens=90, cancel=cancel,
+                       progress=progress)
+    assert result.cancelled and result.summary == "" and stopped_at
+    assert time.monotonic() - stopped_at[0] < 2.0
 
 
 def test_a_server_that_ends_one_answer_for_another_is_named(default_model_path):
@@ -245,20 +251,22 @@ def test_a_server_that_ends_one_answer_for_another_is_named(default_model_path):
     with llama_server(default_model_path) as (url, _proc):
         engine = Engine.connect(url, parallel=2)
         outcomes: list[object] = []
+        streaming = threading.Event()
 
-        def ask() -> None:
+        def ask(on_piece=None) -> None:
             try:
                 outcomes.append(engine.generate(GenerationRequest(
                     messages=[ChatMessage("user", "Write a long story about the sea.")],
-                    options=SamplingOptions(max_tokens=300, temperature=0.0))))
+                    options=SamplingOptions(max_tokens=300, temperature=0.0)), on_piece))
             except ServerError as exc:
                 outcomes.append(exc)
 
-        first = threading.Thread(target=ask)
+        first = threading.Thread(target=ask, args=(lambda _p: streaming.set(),))
         first.start()
-        time.sleep(1.0)
+        assert streaming.wait(60)  # the first answer is coming: now the second request
         ask()
         first.join(60)
+        assert not first.is_alive()
     errors = [o for o in outcomes if isinstance(o, ServerError)]
     assert len(outcomes) == 2 and errors, outcomes
     assert "cut the answer short" in str(errors[0]) and "--interrupt_requests False" in \

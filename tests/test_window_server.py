@@ -76,7 +76,10 @@ def test_connect_lists_the_models_and_the_status_bar_names_the_server(qtbot, ser
         assert "SmolLM2-135M" in texts[heading + 1] and texts[heading + 1].endswith("(server)")
         assert w.model_menu.actions()[heading + 1].isChecked()
         assert "Disconnect: use a model on this computer" in texts
-        assert any(t.strip().startswith("SmolLM2") and "fits" in t for t in texts[:heading])
+        # The local file the server happens to serve is listed, not in use.
+        local = next(a for a in w.model_menu.actions()[:heading]
+                     if a.text().strip().startswith("SmolLM2") and "fits" in a.text())
+        assert not local.isChecked()
         # Remembered: the next start connects to it again.
         qtbot.waitUntil(lambda: settings.load().server_url == server, timeout=10000)
         assert settings.load().server_model.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -229,3 +232,19 @@ def test_without_a_keyring_the_key_file_is_private_and_the_user_warned(qtbot, de
     assert "s3cret-key" not in paths.settings_file().read_text()
     credentials.forget_key(url)
     assert credentials.load_key(url) is None
+
+
+def test_a_key_is_filed_under_the_server_however_its_address_was_typed():
+    assert credentials.server_id("192.168.1.5:8080") == "http://192.168.1.5:8080"
+    assert credentials.server_id("http://192.168.1.5:8080/v1/") == "http://192.168.1.5:8080"
+    credentials.save_key("192.168.1.5:8080", "k1")
+    assert credentials.load_key("http://192.168.1.5:8080/v1") == "k1"
+
+
+def test_only_this_computer_is_loopback():
+    from writer_app.engine.remote_backend import is_loopback
+
+    assert is_loopback("http://127.0.0.1:8080") and is_loopback("localhost:11434")
+    assert is_loopback("http://[::1]:8000/v1")
+    assert not is_loopback("http://127.evil.example/v1")
+    assert not is_loopback("http://192.168.1.5:8080")

@@ -13,15 +13,19 @@ import contextlib
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 from writer_app import filecheck, paths
+from writer_app.engine.remote_backend import api_base
 from writer_app.errors import WriterError
 
 SERVICE = "Writer"
 KEY_FILE = "server-keys.json"
 log = logging.getLogger(__name__)
+# The key file is read, changed and written from the I/O pool's threads.
+_file_lock = threading.Lock()
 
 
 class CredentialError(WriterError):
@@ -29,8 +33,9 @@ class CredentialError(WriterError):
 
 
 def server_id(url: str) -> str:
-    """One name per server whatever the user typed around it (a trailing / or /v1)."""
-    return url.strip().rstrip("/").removesuffix("/v1")
+    """One name per server whatever the user typed around it (no http://, a trailing /
+    or /v1)."""
+    return api_base(url).removesuffix("/v1")
 
 
 def key_file() -> Path:
@@ -61,13 +66,14 @@ def save_key(url: str, key: str) -> str:
     if ring is not None:
         try:
             ring.set_password(SERVICE, server_id(url), key)
-            _write_file_keys({k: v for k, v in _file_keys().items() if k != server_id(url)})
+            _forget_file_key(url)  # kept there before a keyring was found
             return ""
         except Exception as exc:  # locked, refused, its daemon gone: the file instead
             log.warning("the keyring could not keep the key of %s: %s", server_id(url), exc)
-    keys = _file_keys()
-    keys[server_id(url)] = key
-    _write_file_keys(keys)
+    with _file_lock:
+        keys = _file_keys()
+        keys[server_id(url)] = key
+        _write_file_keys(keys)
     return (f"No system keyring was found, so the API key of {server_id(url)} is kept in "
             f"{key_file()}, a file only you can read (not encrypted).")
 
@@ -89,9 +95,14 @@ def forget_key(url: str) -> None:
     if ring is not None:
         with contextlib.suppress(Exception):  # none was kept there
             ring.delete_password(SERVICE, server_id(url))
-    keys = _file_keys()
-    if keys.pop(server_id(url), None) is not None:
-        _write_file_keys(keys)
+    _forget_file_key(url)
+
+
+def _forget_file_key(url: str) -> None:
+    with _file_lock:
+        keys = _file_keys()
+        if keys.pop(server_id(url), None) is not None:
+            _write_file_keys(keys)
 
 
 def _file_keys() -> dict[str, str]:

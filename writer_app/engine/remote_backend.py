@@ -18,6 +18,7 @@ length" error becomes the same PromptTooLongError the local engine gives.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import socket
@@ -64,7 +65,7 @@ class ServerError(EngineError):
     """The server refused, failed or did not answer: its address and why, in one line."""
 
 
-def _base(url: str) -> str:
+def api_base(url: str) -> str:
     """The API's root: `http://host:port/v1` (a missing http:// or /v1 added)."""
     url = url.strip().rstrip("/")
     if "://" not in url:
@@ -74,16 +75,20 @@ def _base(url: str) -> str:
 
 def server_host(url: str) -> str:
     """host:port of a server's address, as the user is shown it and allows it."""
-    return urlsplit(_base(url)).netloc
+    return urlsplit(api_base(url)).netloc
 
 
 def is_loopback(url: str) -> bool:
-    host = urlsplit(_base(url)).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """Whether the server is this computer (a name such as 127.example.com is not)."""
+    host = urlsplit(api_base(url)).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def is_unencrypted(url: str) -> bool:
-    return _base(url).lower().startswith("http://")
+    return api_base(url).lower().startswith("http://")
 
 
 class RemoteBackend:
@@ -92,7 +97,7 @@ class RemoteBackend:
     def __init__(self, url: str, api_key: str | None = None, model: str | None = None,
                  parallel: int = 0) -> None:
         """`parallel`: requests sent at once (0: as many as the server says it serves)."""
-        self.base = _base(url)
+        self.base = api_base(url)
         self.root = self.base.removesuffix("/v1")
         self.host = urlsplit(self.base).netloc
         self.api_key = api_key
@@ -113,9 +118,10 @@ class RemoteBackend:
         self.capabilities = Capabilities(
             token_count="exact" if self._tokenize else "estimated",
             parallel_requests=parallel if parallel > 0 else slots)
-        how = {"ollama": f"Ollama (its OpenAI endpoint reads {OLLAMA_CONTEXT} tokens: long "
-                         "texts go in parts that fit)"}.get(self.kind, self.kind)
-        self.device = DeviceInfo("server", 0, f"served by {self.host} ({how})")
+        # What the server is, and what that means for long texts.
+        self.about = {"ollama": f"Ollama (its OpenAI endpoint reads {OLLAMA_CONTEXT} tokens: "
+                                "long texts go in parts that fit)"}.get(self.kind, self.kind)
+        self.device = DeviceInfo("server", 0, f"served by {self.host} ({self.about})")
         self.info = ModelInfo(path=Path(self.model), name=self.model, architecture="server",
                               parameters=0, quantization="", context_length=self.context_length,
                               has_chat_template=True, chat_template=None, file_size=0)

@@ -111,15 +111,24 @@ class _Run:
 
     def each(self, stage: str, texts: Sequence[str]) -> list[str]:
         """Each text's part summary, in order, as many at a time as the engine serves;
-        the progress says which part started last. Empty once cancelled; the first
-        failure stops the others and is raised."""
+        the progress counts the parts started. Empty once cancelled; the first failure
+        stops the others and is raised."""
         n = len(texts)
+        started = 0
 
         def one(i: int) -> str:
+            nonlocal started
             if self.cancel.cancelled:
                 return ""
-            self.report(stage, i + 1, n)
-            return self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
+            with self._lock:
+                started += 1
+                if self.progress is not None:
+                    self.progress(stage, started, n)
+            try:
+                return self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
+            except BaseException:
+                self.cancel.cancel()  # no other part starts; those running stop
+                raise
 
         at_once = min(n, max(1, self.engine.capabilities.parallel_requests))
         if at_once == 1:
@@ -134,7 +143,6 @@ class _Run:
             finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = next((f for f in finished if f.exception() is not None), None)
             if failed is not None:
-                self.cancel.cancel()  # the parts still running stop within a piece
                 raise failed.exception()  # type: ignore[misc]
         return [] if self.cancel.cancelled else [f.result() for f in futures]
 

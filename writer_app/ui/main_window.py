@@ -263,10 +263,8 @@ class MainWindow(QMainWindow):
         operations.save_settings(self.runner, new,
                                  lambda m: self.statusBar().showMessage(m, 5000))
         self.suggestions.set_actions(all_actions(new.custom_actions))
-        if (old.engine_config(), old.server_requests) != (new.engine_config(),
-                                                          new.server_requests):
-            self.models.reload()
-        self.models.servers.settings_changed()
+        if not self.models.servers.settings_changed():  # a server taken back is left
+            self.models.reload(old, new)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         self.drops.enter(event)

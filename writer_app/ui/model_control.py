@@ -46,6 +46,11 @@ SOURCE_HEADINGS = {"Writer": "Writer's models", "Hugging Face cache":
                    "From the Hugging Face cache"}
 
 
+def engine_name(engine: Engine) -> str:
+    backend = served_by(engine)
+    return f"{backend.model} on {backend.host}" if backend else engine.info.path.name
+
+
 def model_label(info: ModelInfo) -> str:
     return (f"Model: {info.path.name} ({info.architecture}, {info.parameters_label}, "
             f"{info.quantization}, context {info.context_length})")
@@ -143,7 +148,8 @@ class ModelControl(QObject):
     def fill_menu(self) -> None:
         menu = self.menu
         menu.clear()
-        current = self.host.engine.info.path if self.host.engine else None
+        engine = self.host.engine
+        current = engine.info.path if engine and not served_by(engine) else None
         if not self.found:
             menu.addAction("Looking for models…" if self._scanning
                            else "No models found yet").setEnabled(False)
@@ -196,19 +202,23 @@ class ModelControl(QObject):
     def _load_local(self) -> None:
         self.load_model(self.prefs().model_path or None, quiet=True)
 
-    def reload(self) -> None:
-        """The model in use again, with the settings as they are now."""
+    def reload(self, old: settings.Settings, new: settings.Settings) -> None:
+        """The model in use again when the settings it was made with changed: a local one's
+        engine settings, or the requests a server is sent at once."""
         engine = self.host.engine
         backend = served_by(engine)
         if backend is not None:
-            self.servers.connect_to(backend.base, backend.api_key or "", backend.model)
-        elif engine is not None:
+            if old.server_requests != new.server_requests:
+                self.servers.connect_to(backend.base, backend.api_key or "", backend.model)
+        elif engine is not None and old.engine_config() != new.engine_config():
             self.load_model(str(engine.info.path))
 
     def load_model(self, name_or_path: str | None, quiet: bool = False) -> None:
         """Load a model the user picked (a failure is shown in a dialog), or the one the
         settings name at start-up (`quiet`: a failure is shown in the status bar)."""
         self._quiet = quiet
+        if not quiet:
+            self.servers.starting = False  # the user's choice now
         prefs = self.prefs()
         config = prefs.engine_config()
         if not quiet and name_or_path:
@@ -279,7 +289,7 @@ class ModelControl(QObject):
         if current is not None:
             self._show_engine(current)
             self.status.model.setToolTip(f"The last load failed: {message}")
-            message += f"\n\nStill using {current.info.path.name}."
+            message += f"\n\nStill using {engine_name(current)}."
         else:
             self.status.model.setText(f"No model: {message}")
         if not quiet:

@@ -40,7 +40,7 @@ def status_texts(backend: RemoteBackend) -> tuple[str, str, str]:
     """(model label, device label, device tooltip) for the status bar."""
     where = "this computer" if is_loopback(backend.base) else "another machine"
     device = f"Server: {backend.host}"
-    tip = f"Your text is sent to {backend.host} ({where}), {backend.kind}."
+    tip = f"Your text is sent to {backend.host} ({where}): {backend.about}."
     if is_unencrypted(backend.base) and not is_loopback(backend.base):
         device += " (unencrypted)"
         tip += " The connection is http://: not encrypted."
@@ -59,7 +59,10 @@ class ServerControl(QObject):
         self.window = window
         self.load_local = load_local
         self.dialog: ServerDialog | None = None
-        self.starting = False  # the connection at start-up: a failure loads a local model
+        # The connection at start-up is under way: its failure loads a local model, which
+        # does not make Writer forget the server (it may be back at the next start).
+        self.starting = False
+        self._fallback = False
         host.sig_model_loaded.connect(self._loaded)
 
     # --- start-up ---------------------------------------------------------------------
@@ -71,21 +74,24 @@ class ServerControl(QObject):
             return False
         if not self.allowed(url):
             self._status(f"Not connecting to {server_host(url)}: it was not allowed. Model "
-                         "→ Connect to a server… to use it.")
+                         "→ Connect to a server… to use it.", 30000)
             return False
         self.starting = True
         model = self.prefs().server_model or None
-        self.runner.run(lambda _ctx: credentials.load_key(url), lane="io",
-                        on_done=lambda key: self.host.use_server(url, key, model,
-                                                              self.prefs().server_requests),
-                        on_failed=lambda _m: self.host.use_server(url, None, model,
-                                                               self.prefs().server_requests))
+
+        def go(key: str | None) -> None:
+            if self.starting:  # not when the user picked a model meanwhile
+                self.host.use_server(url, key, model, self.prefs().server_requests)
+
+        self.runner.run(lambda _ctx: credentials.load_key(url), lane="io", on_done=go,
+                        on_failed=lambda _m: go(None))
         return True
 
     def start_failed(self, message: str) -> None:
         """The server of last time did not answer: a local model instead, and why."""
         self.starting = False
-        self._status(f"{message}. Using a model on this computer instead.", 20000)
+        self._fallback = True
+        self._status(f"{message}. Using a model on this computer instead.", 30000)
         self.load_local()
 
     # --- privacy ----------------------------------------------------------------------
@@ -112,7 +118,7 @@ class ServerControl(QObject):
         if box.clickedButton() is not allow:
             return False
         prefs = self.prefs()
-        prefs.allowed_servers.append(host)
+        prefs.allowed_servers = [*prefs.allowed_servers, host]
         operations.save_settings(self.runner, prefs, self._status)
         return True
 
@@ -121,8 +127,9 @@ class ServerControl(QObject):
         if self.dialog is None:
             prefs = self.prefs()
             self.dialog = ServerDialog(self.runner, prefs.server_url, "",
-                                       prefs.server_model, self.window)
-            self.dialog.sig_connect.connect(self.connect_to)
+                                       prefs.server_model, self.ask_to_allow, self.window)
+            self.dialog.sig_connect.connect(
+                lambda url, key, model: self.connect_to(url, key, model, keep_key=True))
             if prefs.server_url:
                 url = prefs.server_url
                 self.runner.run(lambda _ctx: credentials.load_key(url), lane="io",
@@ -136,14 +143,16 @@ class ServerControl(QObject):
         if self.dialog is not None and key and not self.dialog.key.text():
             self.dialog.key.setText(key)
 
-    def connect_to(self, url: str, key: str, model: str) -> None:
-        """Use `model` on the server at `url`, once the user allowed its host; the key is
-        kept in the keyring (or a private file, with a warning)."""
+    def connect_to(self, url: str, key: str, model: str, keep_key: bool = False) -> None:
+        """Use `model` on the server at `url`, once the user allowed its host; with
+        `keep_key` (the user typed it), the key is kept in the keyring (or a private file,
+        with a warning)."""
         if not self.ask_to_allow(url):
             return
-        self.runner.run(lambda _ctx: credentials.save_key(url, key), lane="io",
-                        on_done=self._key_kept,
-                        on_failed=self._key_kept)
+        self.starting = self._fallback = False  # the user's choice now
+        if keep_key:
+            self.runner.run(lambda _ctx: credentials.save_key(url, key), lane="io",
+                            on_done=self._key_kept, on_failed=self._key_kept)
         self.host.use_server(url, key or None, model, self.prefs().server_requests)
 
     def _key_kept(self, warning: str) -> None:
@@ -151,15 +160,18 @@ class ServerControl(QObject):
         if warning:
             QMessageBox.warning(self.window, "API key", warning)
 
-    def settings_changed(self) -> None:
-        """A server taken back from the allowed ones is left at once."""
+    def settings_changed(self) -> bool:
+        """A server taken back from the allowed ones is left at once (True then)."""
         backend = served_by(self.host.engine)
-        if backend is not None and not self.allowed(backend.base):
-            self._status(f"No longer sending text to {backend.host}: using a model on this "
-                         "computer.", 15000)
-            self.leave_server()
+        if backend is None or self.allowed(backend.base):
+            return False
+        self._status(f"No longer sending text to {backend.host}: using a model on this "
+                     "computer.", 15000)
+        self.leave_server()
+        return True
 
     def leave_server(self) -> None:
+        self.starting = self._fallback = False
         self._forget_server()
         self.load_local()
 
@@ -171,6 +183,8 @@ class ServerControl(QObject):
             if (prefs.server_url, prefs.server_model) != (backend.base, backend.model):
                 prefs.server_url, prefs.server_model = backend.base, backend.model
                 operations.save_settings(self.runner, prefs, self._status)
+        elif self._fallback:
+            self._fallback = False  # the server stays the one to try at the next start
         elif self.prefs().server_url:
             self._forget_server()  # a local model picked: start with one next time
 

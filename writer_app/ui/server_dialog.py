@@ -42,10 +42,13 @@ class ServerDialog(QDialog):
     sig_connect = Signal(str, str, str)  # address, API key ("" for none), model
 
     def __init__(self, runner: JobRunner, url: str, key: str, model: str,
-                 parent: QWidget | None = None) -> None:
+                 may_contact: Callable[[str], bool], parent: QWidget | None = None) -> None:
+        """`may_contact(url)` says (asking the user where need be) whether the server may
+        be contacted at all: a test sends the API key."""
         super().__init__(parent)
         self.setWindowTitle("Connect to a server")
         self.runner = runner
+        self.may_contact = may_contact
         self._asked = 0  # the newest test; older answers are dropped
         self._wanted_model = model
         self.url = QLineEdit(url, self)
@@ -97,7 +100,7 @@ class ServerDialog(QDialog):
 
     def test_connection(self) -> None:
         url, key = self.url.text().strip(), self.key.text().strip()
-        if not url:
+        if not url or not self.may_contact(url):
             return
         self._forget_models()
         asked = self._asked
