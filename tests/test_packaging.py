@@ -1,5 +1,6 @@
 """Build the double-click bundle and run its self-test, as `make package` would."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -90,6 +91,27 @@ def test_bundled_cli_reads_each_document_family(bundle, tmp_path, name):
     assert "harbour" in proc.stdout.lower()
     if name == "notes.md":
         assert "- one *busy* year" in proc.stdout and "a | b\n1 | 2" in proc.stdout
+
+
+def test_bundled_outline_ranks_sentences_offline_without_the_trimmed_data(bundle, tmp_path):
+    """sumy's LexRank in the bundle, with its stop words, and without what the spec leaves
+    out (pycountry's translations, setuptools)."""
+    from .test_outline import BREAD, WHALES
+
+    source = tmp_path / "topics.md"
+    source.write_text(f"# Whales\n\n{WHALES}\n\n# Bread\n\n{BREAD}\n", encoding="utf-8")
+    env = {**os.environ, "WRITER_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "summarize", str(source),
+                           "--outline", "--json"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outline = json.loads(proc.stdout)["outline"]
+    assert [s["heading"] for s in outline["sections"]] == ["Whales", "Bread"]
+    assert "Cats sleep." not in outline["sections"][0]["sentences"]
+    internal = bundle / "Writer" / "_internal"
+    assert list((internal / "sumy" / "data" / "stopwords").glob("english.txt"))
+    assert not (internal / "pycountry" / "locales").exists()
+    assert not (internal / "setuptools").exists()
 
 
 def test_bundled_spell_checker_unpacks_its_dictionaries(bundle, tmp_path):

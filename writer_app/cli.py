@@ -130,6 +130,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           "progress goes to stderr")
     summ.add_argument("file", help="a file, or a web page's address (downloaded once)")
     summ.add_argument("--length", choices=["short", "medium", "points"], default="medium")
+    summ.add_argument("--outline", action="store_true",
+                      help="only the outline: each section's most central sentences, "
+                           "chosen without the model (in a moment)")
     _model_options(summ)
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
     _encoding_option(summ)
@@ -527,6 +530,8 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
     from writer_app.tasks.summarize import summarize
 
     doc = _read_source(args.file, args.encoding)  # a bad file is reported before the model loads
+    if args.outline:
+        return _print_outline(doc, args.json)
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
 
@@ -551,6 +556,22 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
                           "source": source}, ensure_ascii=False))
     else:
         print()
+    return 130 if result.cancelled else 0
+
+
+def _print_outline(doc: Document, as_json: bool) -> int:
+    from writer_app.tasks.outline import outline
+
+    cancel = CancelToken()
+    with _interrupt_cancels(cancel):
+        result = outline(doc, cancel=cancel)
+    if not result.sections:
+        raise WriterError(f"{doc.path}: has no text to outline")
+    if as_json:
+        print(json.dumps({"outline": result.to_json(), "source": str(doc.path)},
+                         ensure_ascii=False))
+    else:
+        print(result.markdown())
     return 130 if result.cancelled else 0
 
 

@@ -86,3 +86,39 @@ def split(blocks: list[Block], budget: int, count: CountTokens) -> list[Part]:
                 for piece in _pieces_of(b, budget - sep - 4, count):
                     add(piece, count(piece.marked()) + sep)
     return [p for p in parts if p.blocks]
+
+
+
+def part_of_each_block(blocks: list[Block], parts: list[Part]) -> list[int]:
+    """The index of the part that holds each block (its first piece, for a block cut in
+    pieces); blocks left out (page breaks, empty ones) go with the part before them."""
+    owner = [0] * len(blocks)
+    i = 0
+    words_seen = 0  # of block i, cut in pieces
+
+    def skip_left_out() -> None:
+        nonlocal i
+        while i < len(blocks) and (blocks[i].kind == "page_break"
+                                   or not blocks[i].text.strip()):
+            owner[i] = owner[i - 1] if i else 0
+            i += 1
+
+    for p, part in enumerate(parts):
+        for piece in part.blocks:
+            skip_left_out()
+            if i >= len(blocks):
+                break
+            if piece is blocks[i]:
+                owner[i] = p
+                i += 1
+                continue
+            # A piece of a block cut in pieces: the block ends with its last word.
+            if words_seen == 0:
+                owner[i] = p
+            words_seen += len(piece.text.split())
+            if words_seen >= len(blocks[i].text.split()):
+                words_seen = 0
+                i += 1
+    for j in range(i, len(blocks)):
+        owner[j] = owner[j - 1] if j else 0
+    return owner

@@ -24,7 +24,7 @@ from writer_app.engine.errors import EngineError
 from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
 from writer_app.errors import WriterError
 from writer_app.tasks.shaping import Shaper
-from writer_app.tasks.splitter import Part, split
+from writer_app.tasks.splitter import Part, part_of_each_block, split
 
 Length = Literal["short", "medium", "points"]
 LENGTHS: dict[str, tuple[str, int]] = {
@@ -51,6 +51,30 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass
+class Plan:
+    """How a document is read, said before the model starts: each part's headings (for
+    the reader), and the part each of the document's blocks is read in."""
+
+    labels: list[str]
+    part_of_block: list[int]
+
+
+def plan_of(doc: Document, parts: list[Part]) -> Plan:
+    labels: list[str] = []
+    last_heading = ""
+    for i, part in enumerate(parts, 1):
+        headings = [b.text.strip() for b in part.blocks if b.kind == "heading" and b.text.strip()]
+        if headings:
+            labels.append(headings[0] if len(headings) == 1
+                          else f"{headings[0]} … {headings[-1]}")
+            last_heading = headings[-1]
+        else:
+            labels.append(f"{last_heading} (continued)" if last_heading
+                          else f"Part {i} of {len(parts)}")
+    return Plan(labels, part_of_each_block(doc.blocks, parts))
+
+
+@dataclass
 class SummaryResult:
     summary: str
     parts: int
@@ -62,10 +86,12 @@ class SummaryResult:
 
 
 class _Run:
-    def __init__(self, engine: Engine, cancel: CancelToken, progress: Progress | None) -> None:
+    def __init__(self, engine: Engine, cancel: CancelToken, progress: Progress | None,
+                 on_part: Callable[[int, str], None] | None = None) -> None:
         self.engine = engine
         self.cancel = cancel
         self.progress = progress
+        self.on_part = on_part
         self.model_seconds = 0.0
         self._lock = threading.Lock()  # parts may run at once
 
@@ -109,10 +135,12 @@ class _Run:
             with self._lock:
                 self.progress(stage, i, n)
 
-    def each(self, stage: str, texts: Sequence[str]) -> list[str]:
-        """Each text's part summary, in order, as many at a time as the engine serves;
-        the progress counts the parts started. Empty once cancelled; the first failure
-        stops the others and is raised."""
+    def each(self, stage: str, texts: Sequence[str],
+             fallback: Callable[[int], str]) -> list[str]:
+        """Each text's part summary, in order, as many at a time as the engine serves
+        (`fallback(i)` for one the model left empty); the progress counts the parts
+        started, and `on_part` hears each part's summary as it is done. Empty once
+        cancelled; the first failure stops the others and is raised."""
         n = len(texts)
         started = 0
 
@@ -125,10 +153,18 @@ class _Run:
                 if self.progress is not None:
                     self.progress(stage, started, n)
             try:
-                return self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
+                answer = self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
             except BaseException:
                 self.cancel.cancel()  # no other part starts; those running stop
                 raise
+            if self.cancel.cancelled:
+                return ""
+            # A model that answers nothing must not drop the part.
+            answer = answer or fallback(i)
+            if stage == "part" and self.on_part is not None:
+                with self._lock:
+                    self.on_part(i, answer)
+            return answer
 
         at_once = min(n, max(1, self.engine.capabilities.parallel_requests))
         if at_once == 1:
@@ -162,15 +198,19 @@ def summarize(
     on_piece: Callable[[str], None] | None = None,
     part_tokens: int | None = None,
     combine_tokens: int | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    on_part: Callable[[int, str], None] | None = None,
 ) -> SummaryResult:
     """Summarize every part of `doc`; the final summary streams through `on_piece`.
+    `on_plan` hears how the document is cut in parts before the model starts, and
+    `on_part` each part's summary (its index, its text) as soon as it is done.
 
     `part_tokens` and `combine_tokens` make parts and groups of summaries smaller than
     the context allows (for weak models, and tests).
     """
     start = time.perf_counter()
     # Its own token: a failed part stops the others without cancelling the caller's.
-    run = _Run(engine, CancelToken(parent=cancel), progress)
+    run = _Run(engine, CancelToken(parent=cancel), progress, on_part)
     instruction, final_tokens = LENGTHS[length]
     # Remembered per run: a long document is split twice (whole context, then smaller
     # parts) and each block is counted only once.
@@ -187,6 +227,8 @@ def summarize(
     if not parts:
         raise WriterError(f"{doc.path}: has no text to summarize")
     input_tokens = sum(p.tokens for p in parts)
+    if on_plan is not None:
+        on_plan(plan_of(doc, parts))
 
     def done(summary: str, part_summaries: list[str]) -> SummaryResult:
         return SummaryResult(summary, len(parts), input_tokens, time.perf_counter() - start,
@@ -195,11 +237,10 @@ def summarize(
     if len(parts) == 1:
         run.report("summary", 1, 1)
         return done(run.ask(parts[0].text(), instruction, final_tokens, length, on_piece), [])
-    answers = run.each("part", [p.text() for p in parts])
+    summaries = run.each("part", [p.text() for p in parts],
+                         functools.partial(_opening_of, parts, count))
     if run.cancel.cancelled:
         return done("", [])
-    # A model that answers nothing must not drop the part: keep its opening instead.
-    summaries = [a or _opening(p, count) for a, p in zip(answers, parts, strict=True)]
     level = summaries
     while True:
         # Listed as "- summary", counted as such, so the groups fit as they are sent.
@@ -210,10 +251,10 @@ def summarize(
             final = run.ask(_joined(groups[0]), instruction, final_tokens, length, on_piece)
             return done(final, summaries)
         # The summaries do not fit together: combine them in groups, then again.
-        answers = run.each("combine", [_joined(g) for g in groups])
+        next_level = run.each("combine", [_joined(g) for g in groups],
+                              functools.partial(_opening_of, groups, count))
         if run.cancel.cancelled:
             return done("", summaries)
-        next_level = [a or _opening(g, count) for a, g in zip(answers, groups, strict=True)]
         if len(next_level) >= len(level):  # cannot happen: a group holds two or more
             raise EngineError("the summaries did not get shorter when combined")
         level = next_level
@@ -221,6 +262,10 @@ def summarize(
 
 def _joined(part: Part) -> str:
     return "\n".join(b.text for b in part.blocks)
+
+
+def _opening_of(parts: list[Part], count: Callable[[str], int], i: int) -> str:
+    return _opening(parts[i], count)
 
 
 def _opening(part: Part, count: Callable[[str], int]) -> str:

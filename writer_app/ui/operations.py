@@ -24,6 +24,7 @@ from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import SamplingOptions
 from writer_app.tasks.actions import Action
 from writer_app.tasks.languages import Language
+from writer_app.tasks.outline import Outline
 from writer_app.tasks.proofread import run_writing_action
 from writer_app.tasks.rewrite import RewriteResult
 from writer_app.tasks.spelling import SpellSession
@@ -99,15 +100,27 @@ def translate(runner: JobRunner, engine: EngineSource, text: str, target: Langua
 
 def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Length,
               callbacks: Callbacks[SummaryResult]) -> Job[SummaryResult]:
-    """The whole document; progress reports (stage, part, parts)."""
+    """The whole document; progress reports (stage, part, parts) as parts start,
+    ("plan", Plan) before the model starts, and ("part done", index, summary) as each
+    part's summary is done."""
     from writer_app.tasks.summarize import summarize as summarize_document
 
     def work(ctx: JobContext) -> SummaryResult:
         return summarize_document(doc, engine(), length, cancel=ctx.cancel,
                                   progress=lambda stage, i, n: ctx.progress((stage, i, n)),
-                                  on_piece=ctx.text)
+                                  on_piece=ctx.text,
+                                  on_plan=lambda plan: ctx.progress(("plan", plan)),
+                                  on_part=lambda i, text: ctx.progress(("part done", i, text)))
 
     return _run(runner, work, callbacks, lane="inference")
+
+
+def outline(runner: JobRunner, doc: Document, callbacks: Callbacks[Outline]) -> Job[Outline]:
+    """Each section's most central sentences, without the model (the I/O pool: the
+    model's lane stays free for the summary)."""
+    from writer_app.tasks.outline import outline as outline_of
+
+    return _run(runner, lambda ctx: outline_of(doc, cancel=ctx.cancel), callbacks)
 
 
 def find_models(runner: JobRunner, folders: list[Path], stores: list[str],

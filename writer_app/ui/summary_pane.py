@@ -1,14 +1,23 @@
 """The summary pane: documents dropped or opened, web pages and the writer's own text are
-summarized one after another."""
+summarized one after another.
+
+Something useful comes at once: the document's outline (each section's most central
+sentences, taken without the model) fills the parts view within a moment; each part's
+summary replaces its sections' sentences as soon as the model has read it; the final
+summary goes on top at the end, and the parts view folds under it. Stop keeps what is
+done.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,6 +27,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTextEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +36,8 @@ from PySide6.QtWidgets import (
 from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES
 from writer_app.documents.model import Document
 from writer_app.net import is_web_address
-from writer_app.tasks.summarize import SummaryResult
+from writer_app.tasks.outline import Outline
+from writer_app.tasks.summarize import Plan, SummaryResult
 from writer_app.ui import operations
 from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
@@ -44,6 +56,11 @@ class _OwnText:
 Source = Path | str | Document
 DOCUMENT_FILTER = ("Documents (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ")"
                    ";;All files (*)")
+
+
+def _section_html(heading: str, sentences: list[str]) -> list[str]:
+    items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    return ([f"<p><b>{escape(heading)}</b></p>"] if heading else []) + [f"<ul>{items}</ul>"]
 
 
 def source_name(source: Source) -> str:
@@ -69,6 +86,11 @@ class SummaryPane(QWidget):
         self.own_text = own_text  # () -> (text, what it is: "the selection" or the file name)
         self.queue: deque[Source | _OwnText] = deque()
         self.job: Job[Document] | Job[SummaryResult] | None = None
+        self.outline_job: Job[Outline] | None = None
+        self._outline: Outline | None = None
+        self._plan: Plan | None = None
+        self._parts_done: dict[int, str] = {}
+        self._serial = 0  # which summary the pane shows: late answers for others are dropped
 
         self.length = QComboBox(self)
         for label, value in (("A paragraph", "medium"), ("One or two sentences", "short"),
@@ -86,6 +108,14 @@ class SummaryPane(QWidget):
         self.progress = QLabel("", self)
         self.output = QPlainTextEdit(self)
         self.output.setReadOnly(True)
+        # Each part as it is done (the outline's sentences until then), folded under the
+        # final summary once there is one.
+        self.parts_toggle = QToolButton(self)
+        self.parts_toggle.setCheckable(True)
+        self.parts_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.parts_toggle.toggled.connect(self._fold)
+        self.parts_view = QTextEdit(self)
+        self.parts_view.setReadOnly(True)
         self.stop_button = QPushButton("Stop", self)
         self.copy_button = QPushButton("Copy", self)
         self.insert_button = QPushButton("Insert", self)
@@ -102,21 +132,104 @@ class SummaryPane(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.progress)
         layout.addWidget(self.output, 1)
+        layout.addWidget(self.parts_toggle)
+        layout.addWidget(self.parts_view, 2)
         layout.addLayout(buttons)
         self.stop_button.clicked.connect(self.stop)
         self.own_button.clicked.connect(self.summarize_own_text)
         self.open_button.clicked.connect(self.open_dialog)
         self.address.returnPressed.connect(self._address_entered)
         self.copy_button.clicked.connect(
-            lambda: QGuiApplication.clipboard().setText(self.output.toPlainText()))
-        self.insert_button.clicked.connect(lambda: self.sig_insert.emit(self.output.toPlainText()))
+            lambda: QGuiApplication.clipboard().setText(self.result_text()))
+        self.insert_button.clicked.connect(lambda: self.sig_insert.emit(self.result_text()))
+        self._clear()
         self._set_running(False)
+
+    def result_text(self) -> str:
+        """The summary, or, when it was stopped before its end, what was done: each
+        part's summary and the outline's sentences of the rest."""
+        final = self.output.toPlainText().strip()
+        return final or self._parts_text
 
     def _set_running(self, running: bool) -> None:
         self.stop_button.setEnabled(running)
-        done = not running and bool(self.output.toPlainText().strip())
+        done = not running and bool(self.result_text())
         self.copy_button.setEnabled(done)
         self.insert_button.setEnabled(done)
+
+    # --- the outline and each part's summary -------------------------------------------
+    def _clear(self) -> None:
+        self._serial += 1
+        self.output.clear()
+        self.output.show()
+        self._outline, self._plan, self._parts_done = None, None, {}
+        self._parts_text = ""  # the parts view as text, for Copy and Insert
+        self.parts_view.clear()
+        self.parts_toggle.hide()
+        self.parts_view.hide()
+
+    def _fold(self, unfolded: bool) -> None:
+        self.parts_view.setVisible(unfolded)
+        self.parts_toggle.setArrowType(Qt.ArrowType.DownArrow if unfolded
+                                       else Qt.ArrowType.RightArrow)
+
+    def _show_parts(self) -> None:
+        """The parts view as it stands: each part's summary when done, else the outline's
+        sentences of the sections in it. Built as HTML with every text escaped: a model's
+        answer or a document's sentence may hold markup."""
+        outline, plan = self._outline, self._plan
+        if outline is None and plan is None:
+            return
+        html: list[str] = []
+        text: list[str] = []  # the same, as Markdown
+        if plan is None or len(plan.labels) == 1:
+            if outline is not None:
+                html.append("<p><i>Outline: sentences taken from the document while the "
+                            "model reads it.</i></p>")
+                for section in outline.sections:
+                    html += _section_html(section.heading, section.sentences)
+                text.append(outline.markdown())
+        else:
+            in_part: dict[int, list[tuple[str, list[str]]]] = {}
+            for section in outline.sections if outline else []:
+                part = plan.part_of_block[min(section.first_block,
+                                              len(plan.part_of_block) - 1)]
+                in_part.setdefault(part, []).append((section.heading, section.sentences))
+            for i, label in enumerate(plan.labels):
+                if i in self._parts_done:
+                    summary = self._parts_done[i]
+                    html.append(f"<h3>{escape(label)}</h3>")
+                    html += [f"<p>{escape(line)}</p>"
+                             for line in summary.splitlines() if line.strip()]
+                    text.append(f"## {label}\n\n{summary}")
+                    continue
+                note = ("being read; meanwhile, sentences taken from it" if i in in_part
+                        else "being read")
+                html.append(f"<h3>{escape(label)} <i>({note})</i></h3>")
+                text.append(f"## {label} (not read by the model)")
+                for heading, sentences in in_part.get(i, []):
+                    html += _section_html(heading, sentences)
+                    text.append("\n".join(([f"**{heading}**", ""] if heading else [])
+                                          + [f"- {s}" for s in sentences]))
+        self._parts_text = "\n\n".join(text).strip()
+        bar = self.parts_view.verticalScrollBar()
+        at = bar.value()
+        self.parts_view.setHtml("".join(html))
+        bar.setValue(at)  # the reader keeps their place as parts fill in
+        n = len(plan.labels) if plan else 0
+        done = len(self._parts_done)
+        self.parts_toggle.setText(f"Each part: {done} of {n} summarized" if n > 1
+                                  else "Outline")
+        self.parts_toggle.show()
+        if not self.parts_toggle.isChecked() and not self.output.toPlainText().strip():
+            self.parts_toggle.setChecked(True)  # unfolded while there is no summary yet
+        self._fold(self.parts_toggle.isChecked())
+
+    def _outline_ready(self, outline: Outline) -> None:
+        self.outline_job = None
+        self._outline = outline
+        self._show_parts()
+
 
     @property
     def busy(self) -> bool:
@@ -142,7 +255,7 @@ class SummaryPane(QWidget):
         # Reading the text's Markdown structure takes a while for a long text: off the
         # GUI thread, as a job of the pane (Stop stops it).
         self.title.setText(own.title)
-        self.output.clear()
+        self._clear()
         self.progress.setText("Reading your text…")
         self._set_running(True)
 
@@ -179,7 +292,7 @@ class SummaryPane(QWidget):
             return
         waiting = f" ({len(self.queue)} more waiting)" if self.queue else ""
         self.title.setText(f"{source_name(source)}{waiting}")
-        self.output.clear()
+        self._clear()
         self._set_running(True)
         if isinstance(source, Document):
             self._summarize(source, source)
@@ -196,17 +309,43 @@ class SummaryPane(QWidget):
         kind = "Your text" if isinstance(source, Document) else LABELS.get(doc.type, doc.type)
         self.progress.setText(f"{kind}, {doc.words} words: summarizing…")
 
-        def progress(p: tuple[str, int, int]) -> None:
+        # The summary's box shows once the summary comes, after every part is read: the
+        # room is the parts' until then.
+        self.output.hide()
+        self.parts_toggle.setToolTip("The summary comes above once the whole document is "
+                                     "read; here, each part as soon as it is done.")
+        serial = self._serial
+
+        def outline_ready(outline: Outline) -> None:
+            if serial == self._serial:
+                self._outline_ready(outline)
+
+        self.outline_job = operations.outline(self.runner, doc, operations.Callbacks(
+            done=outline_ready, failed=lambda _m: None))
+
+        def progress(p: tuple[Any, ...]) -> None:
+            if p[0] == "plan":
+                self._plan = p[1]
+                self._show_parts()
+                return
+            if p[0] == "part done":
+                self._parts_done[p[1]] = p[2]
+                self._show_parts()
+                return
             stage, i, n = p
-            words = {"part": "part", "combine": "combining summaries, step",
+            words = {"part": "reading part", "combine": "combining summaries, step",
                      "summary": "summarizing, part"}[stage]
-            self.progress.setText(f"{doc.title}: {words} {i} of {n}")
+            done = f"; {len(self._parts_done)} done" if stage == "part" else ""
+            self.progress.setText(f"{doc.title}: {words} {i} of {n}{done}")
 
         # How the file was read, when the user should know (a guessed encoding).
         notes = "".join(f" Note: {note}." for note in doc.notes)
 
         def done(result: SummaryResult) -> None:
             self.output.setPlainText(result.summary)
+            self.output.show()
+            if self.parts_toggle.isVisible():
+                self.parts_toggle.setChecked(False)  # folded under the summary
             self.progress.setText(f"{doc.title}: summarized {result.parts} part"
                                   f"{'s' if result.parts != 1 else ''} in "
                                   f"{result.seconds:.0f} s.{notes}")
@@ -217,7 +356,11 @@ class SummaryPane(QWidget):
                                         operations.Callbacks(
                                             done=done, failed=self._failed,
                                             cancelled=self._stopped, progress=progress,
-                                            text=lambda piece: append_text(self.output, piece)))
+                                            text=self._summary_piece))
+
+    def _summary_piece(self, piece: str) -> None:
+        self.output.show()
+        append_text(self.output, piece)
 
     def _failed(self, message: str) -> None:
         self.progress.setText(message)
@@ -234,3 +377,5 @@ class SummaryPane(QWidget):
         self.queue.clear()
         if self.job is not None:
             self.job.cancel()
+        if self.outline_job is not None:
+            self.outline_job.cancel()

@@ -1,0 +1,232 @@
+"""An outline of a document without the model, in a moment: its sections, each with its
+most central sentences (LexRank, from sumy), shown while the model reads.
+
+Sections follow the document's headings (the shallowest level that divides it); a
+document without headings is cut into parts of about SECTION_WORDS words. sumy is given
+a tokenizer of our own (its default one needs NLTK data that is downloaded at run time)
+and the stop words and Snowball stemmer of the text's language where it has them.
+LexRank compares every pair of sentences, so a long section is ranked in windows of
+WINDOW sentences, and the windows' best are ranked again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from writer_app.documents.model import Block, Document
+from writer_app.engine.types import CancelToken
+from writer_app.tasks.languages import COMMON, detect_language
+
+SENTENCES_PER_SECTION = 2
+SECTION_WORDS = 1500  # a part of a document without headings
+WINDOW = 300  # sentences ranked together (LexRank's time grows with their square)
+# Short sections are ranked all alike by LexRank (every sentence central): their first
+# sentences are taken instead.
+MIN_RANKED = 7
+MAX_SENTENCE_CHARS = 400
+# A sentence ends at . ! ? (and closing quotes or brackets) before a space and a capital,
+# digit or opening quote; not after a single capital (initials) or a common abbreviation.
+_SENTENCE_END = re.compile("(?<=[.!?])[\"'\u201d\u2019)\\]]*\\s+"
+                           "(?=[\"'\u201c\u2018(\\[]?[A-Z0-9\u00c0-\u00d6\u00d8-\u00de"
+                           "\u0410-\u042f\u0391-\u03a9])")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|"
+                           r"Fig|No|Vol|pp|al))\.$")
+_WORD = re.compile("[^\\W\\d_]+(?:['\u2019][^\\W\\d_]+)?")
+# sumy's stop word lists and nltk's Snowball stemmers, by ISO 639-1 code.
+SUMY_LANGUAGES = {"en": "english", "fr": "french", "de": "german", "es": "spanish",
+                  "it": "italian", "pt": "portuguese", "nl": "dutch", "ru": "russian",
+                  "cs": "czech", "sv": "swedish", "da": "danish", "fi": "finnish",
+                  "el": "greek", "hu": "hungarian", "ro": "romanian", "uk": "ukrainian",
+                  "pl": "polish", "no": "norwegian", "tr": "turkish", "ar": "arabic"}
+
+
+@dataclass
+class Section:
+    heading: str  # "" for the text before a document's first heading
+    level: int
+    first_block: int  # the section's blocks: doc.blocks[first_block:end_block]
+    end_block: int
+    sentences: list[str] = field(default_factory=list)  # the central ones, in order
+    total_sentences: int = 0
+
+
+@dataclass
+class Outline:
+    title: str
+    sections: list[Section]
+    language: str
+    seconds: float
+    cancelled: bool = False
+
+    def markdown(self) -> str:
+        out = []
+        for s in self.sections:
+            if s.heading:
+                out.append(f"## {s.heading}")
+            out.extend(f"- {sentence}" for sentence in s.sentences)
+            out.append("")
+        return "\n".join(out).strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "language": self.language, "seconds": self.seconds,
+                "sections": [{"heading": s.heading, "level": s.level,
+                              "sentences": s.sentences, "of": s.total_sentences}
+                             for s in self.sections]}
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a paragraph (a long one without stops is cut at a word)."""
+    out: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        piece = text[start:match.start()].strip()
+        if _ABBREVIATION.search(piece):
+            continue
+        out.append(piece)
+        start = match.end()
+    out.append(text[start:].strip())
+    cut: list[str] = []
+    for sentence in filter(None, out):
+        while len(sentence) > MAX_SENTENCE_CHARS:
+            at = sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
+            at = at if at > 0 else MAX_SENTENCE_CHARS
+            cut.append(sentence[:at].strip())
+            sentence = sentence[at:].strip()
+        if sentence:
+            cut.append(sentence)
+    return cut
+
+
+def words_of(sentence: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(sentence))
+
+
+def split_sections(doc: Document) -> list[Section]:
+    """The document's sections: at the shallowest heading level that occurs twice (a
+    lone top heading is a title), or parts of about SECTION_WORDS words."""
+    levels = [b.level for b in doc.blocks if b.kind == "heading" and b.text.strip()]
+    level = min((lv for lv in set(levels) if levels.count(lv) >= 2), default=None)
+    sections: list[Section] = []
+    if level is not None:
+        current = Section("", 0, 0, 0)
+        for i, block in enumerate(doc.blocks):
+            if block.kind == "heading" and block.level <= level and block.text.strip():
+                current.end_block = i
+                sections.append(current)
+                current = Section(block.text.strip(), block.level, i, i)
+        current.end_block = len(doc.blocks)
+        sections.append(current)
+        # A title above the sections, with no text of its own, is not a section.
+        return [s for s in sections if s.level == level
+                or _has_text(doc.blocks[s.first_block:s.end_block])]
+    words, start = 0, 0
+    for i, block in enumerate(doc.blocks):
+        words += len(block.text.split())
+        if words >= SECTION_WORDS:
+            sections.append(Section("", 0, start, i + 1))
+            words, start = 0, i + 1
+    if start < len(doc.blocks) and _has_text(doc.blocks[start:]):
+        sections.append(Section("", 0, start, len(doc.blocks)))
+    if len(sections) > 1:
+        for n, s in enumerate(sections, 1):
+            s.heading = f"Part {n} of {len(sections)}"
+    return sections
+
+
+def _has_text(blocks: list[Block]) -> bool:
+    return any(b.text.strip() and b.kind != "heading" for b in blocks)
+
+
+class _Tokenizer:
+    """What sumy asks of a tokenizer; ours needs no downloaded data."""
+
+    language = "any"
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        return tuple(sentences_of(paragraph))
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        return words_of(sentence)
+
+
+@functools.lru_cache(maxsize=8)
+def _summarizer(language: str) -> Any:
+    """sumy's LexRank with the language's stemmer and stop words (none when sumy has
+    none for it)."""
+    from sumy.nlp.stemmers import Stemmer, null_stemmer
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.utils import get_stop_words
+
+    name = SUMY_LANGUAGES.get(language)
+    try:
+        stemmer = Stemmer(name) if name else null_stemmer
+    except LookupError:
+        stemmer = null_stemmer
+    summarizer = LexRankSummarizer(stemmer)
+    try:
+        summarizer.stop_words = get_stop_words(name) if name else frozenset()
+    except LookupError:
+        summarizer.stop_words = frozenset()
+    return summarizer
+
+
+def central(sentences: list[str], count: int, language: str) -> list[int]:
+    """Indexes of the `count` most central sentences, in order."""
+    if len(sentences) <= count:
+        return list(range(len(sentences)))
+    if len(sentences) < MIN_RANKED:
+        return list(range(count))
+    if len(sentences) > WINDOW:
+        # Each window's best, then the best of those.
+        picked = [start + i for start in range(0, len(sentences), WINDOW)
+                  for i in central(sentences[start:start + WINDOW], count, language)]
+        return [picked[i] for i in central([sentences[i] for i in picked], count, language)]
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
+    tokenizer = _Tokenizer()
+    # sumy takes identical sentences for one: each gets a mark of its position.
+    objects = [Sentence(f"{s}\u2063{i}", tokenizer) for i, s in enumerate(sentences)]
+    chosen = _summarizer(language)(ObjectDocumentModel([Paragraph(objects)]), count)
+    at = {id(o): i for i, o in enumerate(objects)}
+    return sorted(at[id(s)] for s in chosen if id(s) in at)
+
+
+def outline(doc: Document, per_section: int = SENTENCES_PER_SECTION,
+            cancel: CancelToken | None = None,
+            on_section: Callable[[Section], None] | None = None) -> Outline:
+    """Each section's most central sentences; `on_section` hears each as it is done."""
+    start = time.perf_counter()
+    cancel = cancel or CancelToken()
+    sections = split_sections(doc)
+    language = _language(doc)
+    for section in sections:
+        if cancel.cancelled:
+            break
+        blocks = doc.blocks[section.first_block:section.end_block]
+        sentences = list(_sentences(blocks))
+        section.total_sentences = len(sentences)
+        section.sentences = [sentences[i] for i in central(sentences, per_section, language)]
+        if on_section is not None:
+            on_section(section)
+    return Outline(doc.title, sections, language, time.perf_counter() - start,
+                   cancel.cancelled)
+
+
+def _sentences(blocks: list[Block]) -> Iterator[str]:
+    for block in blocks:
+        if block.kind in ("paragraph", "list_item", "table") and block.text.strip():
+            yield from sentences_of(" ".join(block.text.split()))
+
+
+def _language(doc: Document) -> str:
+    """The document's language (ISO 639-1), from its opening text."""
+    sample = " ".join(b.text for b in doc.blocks[:200] if b.kind == "paragraph")[:5000]
+    if not sample.strip():
+        return ""
+    detected = detect_language(sample)
+    return detected.language.code if detected.language.code in COMMON else ""
