@@ -172,3 +172,25 @@ def test_a_part_the_model_leaves_empty_keeps_its_opening(engine):
     assert part.text().startswith(opening.split()[0])
     assert " ".join(part.text().split()).startswith(opening)
     assert PART_MAX_TOKENS // 2 < engine.count_tokens(opening) <= PART_MAX_TOKENS
+
+
+def test_reading_is_reported_as_it_goes_and_never_goes_back(engine):
+    reads: list[tuple[int, int]] = []
+    parts_done: list[int] = []
+    at_first_part: list[float] = []
+
+    def part(i: int, _text: str) -> None:
+        parts_done.append(i)
+        if len(parts_done) == 1:
+            at_first_part.append(reads[-1][0] / reads[-1][1])
+
+    result = summarize(sections_doc(), engine, "short", part_tokens=120,
+                       on_reading=lambda read, of: reads.append((read, of)), on_part=part)
+    assert result.parts > 2 and sorted(parts_done) == list(range(result.parts))
+    done = [r for r, _ in reads]
+    assert done == sorted(done) and all(r <= of for r, of in reads)
+    # Every part's prompt and the combining were read: well past the document itself.
+    assert done[-1] > result.input_tokens and reads[-1][0] == reads[-1][1]
+    # The estimate holds up: after the first of n parts, about 1/n of the reading is done.
+    share = 1 / result.parts
+    assert share / 2 < at_first_part[0] < share * 2, (at_first_part, result.parts)

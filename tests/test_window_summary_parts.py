@@ -64,6 +64,8 @@ def test_the_outline_comes_first_then_each_part_then_the_summary_on_top(qtbot, s
     assert pane.parts_view.isVisible() and pane.parts_toggle.isChecked()
     assert not pane.output.isVisible()  # the room is the parts' until the summary comes
     # Each part as soon as it is done, while the others are still read.
+    qtbot.waitUntil(lambda: pane.reading.value() > 0, timeout=120000)
+    assert pane.reading.isVisible() and pane.reading.format().startswith("Read ")
     qtbot.waitUntil(lambda: len(pane._parts_done) >= 1, timeout=120000)
     n = len(pane._plan.labels)
     assert n > 1
@@ -77,7 +79,7 @@ def test_the_outline_comes_first_then_each_part_then_the_summary_on_top(qtbot, s
     # The final summary on top; every part's summary kept below it, folded.
     result = summaries[0][1]
     assert pane.output.toPlainText() == result.summary and result.summary
-    assert pane.output.isVisible()
+    assert pane.output.isVisible() and not pane.reading.isVisible()
     assert len(pane._parts_done) == n == result.parts
     assert pane.parts_toggle.text() == f"Each part: {n} of {n} summarized"
     assert not pane.parts_toggle.isChecked() and not pane.parts_view.isVisible()

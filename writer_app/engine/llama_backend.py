@@ -40,7 +40,7 @@ class LlamaCppBackend(LocalPrompts):
     name = "llama.cpp"
     # One request at a time (Llama has no locking); GBNF grammars and JSON schemas.
     capabilities = Capabilities(token_count="exact", parallel_requests=1,
-                                constrained_output=True, scoring=True)
+                                constrained_output=True, scoring=True, prompt_progress=True)
 
     def __init__(self, info: ModelInfo, config: EngineConfig | None = None) -> None:
         config = config or EngineConfig()
@@ -124,6 +124,16 @@ class LlamaCppBackend(LocalPrompts):
         stats.finish_reason = "length"
         self._cancel = cancel
         self._set_abort(True)
+        if request.on_prompt_progress is not None:
+            try:
+                self._read_prompt(prompt_tokens, request.on_prompt_progress)
+            except RuntimeError:
+                if cancel.cancelled:  # llama_decode was aborted by the callback
+                    stats.finish_reason = "cancelled"
+                    self._set_abort(False)
+                    self._cancel = None
+                    return
+                raise
         tokens = llm.generate(
             prompt_tokens,
             top_k=options.top_k,
@@ -165,6 +175,25 @@ class LlamaCppBackend(LocalPrompts):
             tokens.close()
             self._set_abort(False)
             self._cancel = None
+
+    def _read_prompt(self, prompt: list[int], report: Callable[[int, int], None]) -> None:
+        """Evaluate the prompt a batch at a time as generate() would (the same batches,
+        so the same numbers), saying how far it got after each; generate() then finds it
+        all in the cache and samples from the last batch's logits."""
+        llm = self._llm
+        cached = 0
+        for a, b in zip(llm.input_ids[:llm.n_tokens], prompt, strict=False):
+            if a != b:
+                break
+            cached += 1
+        total = len(prompt)
+        report(cached, total)
+        if total - cached <= llm.n_batch:
+            return  # nothing to read, or one batch: generate() reads it as fast
+        llm.n_tokens = cached  # eval() drops what the cache holds past this
+        for start in range(cached, total, llm.n_batch):
+            llm.eval(prompt[start:start + llm.n_batch])
+            report(llm.n_tokens, total)
 
     def likelihoods(self, before: str, endings: list[str],
                     cancel: CancelToken) -> list[float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -123,6 +124,9 @@ class GenerationRequest:
     constraint: Constraint | None = None
     # With a raw prompt: text that follows the gap to fill (fill-in-the-middle).
     suffix: str | None = None
+    # Called with (prompt tokens read, of how many) after each batch of a long prompt,
+    # by a backend with Capabilities.prompt_progress (from the inference thread).
+    on_prompt_progress: Callable[[int, int], None] | None = None
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):

@@ -48,6 +48,8 @@ SYSTEM = ("You summarize documents. The document is given between <document> and
 PROMPT_OVERHEAD = 200
 
 Progress = Callable[[str, int, int], None]
+# (prompt tokens the model has read so far in the whole job, about how many it will read)
+Reading = Callable[[int, int], None]
 
 
 @dataclass
@@ -87,11 +89,15 @@ class SummaryResult:
 
 class _Run:
     def __init__(self, engine: Engine, cancel: CancelToken, progress: Progress | None,
-                 on_part: Callable[[int, str], None] | None = None) -> None:
+                 on_part: Callable[[int, str], None] | None = None,
+                 on_reading: Reading | None = None) -> None:
         self.engine = engine
         self.cancel = cancel
         self.progress = progress
         self.on_part = on_part
+        self.on_reading = on_reading
+        self.tokens_read = 0  # by requests that are done
+        self.tokens_to_read = 1  # an estimate, set once the parts are known
         self.model_seconds = 0.0
         self._lock = threading.Lock()  # parts may run at once
 
@@ -112,15 +118,12 @@ class _Run:
                 if on_piece is not None:
                     on_piece(kept)
 
-        request = GenerationRequest(
-            messages=[ChatMessage("system", SYSTEM),
-                      ChatMessage("user", f"<document>\n{safe}\n</document>\n\n{instruction}")],
-            options=SamplingOptions(temperature=0.0, repeat_penalty=1.1, max_tokens=max_tokens),
-            cancel=enough,
-        )
+        request = self.request(safe, instruction, max_tokens, enough)
         result = self.engine.generate(request, take)
         with self._lock:
             self.model_seconds += result.seconds
+            self.tokens_read += result.prompt_tokens
+        self._reading(0, 0)
         if self.cancel.cancelled:
             return ""
         tail = shaper.finish()
@@ -129,6 +132,36 @@ class _Run:
             if on_piece is not None:
                 on_piece(tail)
         return "".join(pieces).strip()
+
+    def request(self, text: str, instruction: str, max_tokens: int,
+                cancel: CancelToken) -> GenerationRequest:
+        return GenerationRequest(
+            messages=[ChatMessage("system", SYSTEM),
+                      ChatMessage("user", f"<document>\n{text}\n</document>\n\n{instruction}")],
+            options=SamplingOptions(temperature=0.0, repeat_penalty=1.1, max_tokens=max_tokens),
+            cancel=cancel,
+            on_prompt_progress=self._reading if self.on_reading is not None else None,
+        )
+
+    def to_read(self, parts: list[Part]) -> int:
+        """About how many prompt tokens the job reads: each part with the prompt around
+        it, then the parts' summaries again when combining."""
+        around = self.engine.prompt_tokens(self.request("", PART_INSTRUCTION, 1, self.cancel))
+        combining = len(parts) * (PART_MAX_TOKENS // 3) + around if len(parts) > 1 else 0
+        return sum(p.tokens for p in parts) + len(parts) * around + combining
+
+    def read_all(self) -> None:
+        """The job is done: all it read is all there was."""
+        if self.on_reading is not None:
+            self.on_reading(self.tokens_read, self.tokens_read)
+
+    def _reading(self, done: int, _of: int) -> None:
+        """The job's reading so far: the requests done, and `done` tokens of this one."""
+        if self.on_reading is not None:
+            with self._lock:
+                read = self.tokens_read + done
+                self.tokens_to_read = max(self.tokens_to_read, read)
+                self.on_reading(read, self.tokens_to_read)
 
     def report(self, stage: str, i: int, n: int) -> None:
         if self.progress is not None:
@@ -200,17 +233,19 @@ def summarize(
     combine_tokens: int | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     on_part: Callable[[int, str], None] | None = None,
+    on_reading: Reading | None = None,
 ) -> SummaryResult:
     """Summarize every part of `doc`; the final summary streams through `on_piece`.
     `on_plan` hears how the document is cut in parts before the model starts, and
-    `on_part` each part's summary (its index, its text) as soon as it is done.
+    `on_part` each part's summary (its index, its text) as soon as it is done, and
+    `on_reading` how much of the job's prompts the model has read (after each batch).
 
     `part_tokens` and `combine_tokens` make parts and groups of summaries smaller than
     the context allows (for weak models, and tests).
     """
     start = time.perf_counter()
     # Its own token: a failed part stops the others without cancelling the caller's.
-    run = _Run(engine, CancelToken(parent=cancel), progress, on_part)
+    run = _Run(engine, CancelToken(parent=cancel), progress, on_part, on_reading)
     instruction, final_tokens = LENGTHS[length]
     # Remembered per run: a long document is split twice (whole context, then smaller
     # parts) and each block is counted only once.
@@ -227,10 +262,14 @@ def summarize(
     if not parts:
         raise WriterError(f"{doc.path}: has no text to summarize")
     input_tokens = sum(p.tokens for p in parts)
+    if on_reading is not None:
+        run.tokens_to_read = run.to_read(parts)
     if on_plan is not None:
         on_plan(plan_of(doc, parts))
 
     def done(summary: str, part_summaries: list[str]) -> SummaryResult:
+        if not run.cancel.cancelled:
+            run.read_all()
         return SummaryResult(summary, len(parts), input_tokens, time.perf_counter() - start,
                              run.model_seconds, run.cancel.cancelled, part_summaries)
 

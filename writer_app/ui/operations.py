@@ -101,8 +101,8 @@ def translate(runner: JobRunner, engine: EngineSource, text: str, target: Langua
 def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Length,
               callbacks: Callbacks[SummaryResult]) -> Job[SummaryResult]:
     """The whole document; progress reports (stage, part, parts) as parts start,
-    ("plan", Plan) before the model starts, and ("part done", index, summary) as each
-    part's summary is done."""
+    ("plan", Plan) before the model starts, ("part done", index, summary) as each
+    part's summary is done, and ("read", tokens read, of about how many) as it reads."""
     from writer_app.tasks.summarize import summarize as summarize_document
 
     def work(ctx: JobContext) -> SummaryResult:
@@ -110,7 +110,8 @@ def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Le
                                   progress=lambda stage, i, n: ctx.progress((stage, i, n)),
                                   on_piece=ctx.text,
                                   on_plan=lambda plan: ctx.progress(("plan", plan)),
-                                  on_part=lambda i, text: ctx.progress(("part done", i, text)))
+                                  on_part=lambda i, text: ctx.progress(("part done", i, text)),
+                                  on_reading=lambda read, of: ctx.progress(("read", read, of)))
 
     return _run(runner, work, callbacks, lane="inference")
 

@@ -10,6 +10,7 @@ done.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QTextEdit,
     QToolButton,
@@ -61,6 +63,14 @@ DOCUMENT_FILTER = ("Documents (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
 def _section_html(heading: str, sentences: list[str]) -> list[str]:
     items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
     return ([f"<p><b>{escape(heading)}</b></p>"] if heading else []) + [f"<ul>{items}</ul>"]
+
+
+def _duration(seconds: float) -> str:
+    """"40 s", "3 min 10 s", rounded as a person would say it."""
+    if seconds < 60:
+        return f"{max(5, round(seconds / 5) * 5)} s"
+    minutes, rest = divmod(round(seconds / 10) * 10, 60)
+    return f"{minutes} min {rest} s" if rest and minutes < 10 else f"{minutes} min"
 
 
 def source_name(source: Source) -> str:
@@ -106,6 +116,11 @@ class SummaryPane(QWidget):
                             "or a link on the window to summarize it.", self)
         self.title.setWordWrap(True)
         self.progress = QLabel("", self)
+        # How much of the document the model has read, and about how long is left.
+        self.reading = QProgressBar(self)
+        self.reading.setRange(0, 1000)
+        self.reading.hide()
+        self._reading_since = 0.0
         self.output = QPlainTextEdit(self)
         self.output.setReadOnly(True)
         # Each part as it is done (the outline's sentences until then), folded under the
@@ -131,6 +146,7 @@ class SummaryPane(QWidget):
         layout.addWidget(self.address)
         layout.addWidget(self.title)
         layout.addWidget(self.progress)
+        layout.addWidget(self.reading)
         layout.addWidget(self.output, 1)
         layout.addWidget(self.parts_toggle)
         layout.addWidget(self.parts_view, 2)
@@ -160,6 +176,7 @@ class SummaryPane(QWidget):
     # --- the outline and each part's summary -------------------------------------------
     def _clear(self) -> None:
         self._serial += 1
+        self.reading.hide()
         self.output.clear()
         self.output.show()
         self._outline, self._plan, self._parts_done = None, None, {}
@@ -312,6 +329,10 @@ class SummaryPane(QWidget):
         # The summary's box shows once the summary comes, after every part is read: the
         # room is the parts' until then.
         self.output.hide()
+        self._reading_since = time.monotonic()
+        self.reading.setValue(0)
+        self.reading.setFormat("Reading…")
+        self.reading.show()
         self.parts_toggle.setToolTip("The summary comes above once the whole document is "
                                      "read; here, each part as soon as it is done.")
         serial = self._serial
@@ -328,6 +349,9 @@ class SummaryPane(QWidget):
                 self._plan = p[1]
                 self._show_parts()
                 return
+            if p[0] == "read":
+                self._show_reading(p[1], p[2])
+                return
             if p[0] == "part done":
                 self._parts_done[p[1]] = p[2]
                 self._show_parts()
@@ -342,6 +366,7 @@ class SummaryPane(QWidget):
         notes = "".join(f" Note: {note}." for note in doc.notes)
 
         def done(result: SummaryResult) -> None:
+            self.reading.hide()
             self.output.setPlainText(result.summary)
             self.output.show()
             if self.parts_toggle.isVisible():
@@ -362,11 +387,22 @@ class SummaryPane(QWidget):
         self.output.show()
         append_text(self.output, piece)
 
+    def _show_reading(self, read: int, of: int) -> None:
+        fraction = min(1.0, read / max(1, of))
+        self.reading.setValue(round(1000 * fraction))
+        elapsed = time.monotonic() - self._reading_since
+        text = f"Read {100 * fraction:.0f}%"
+        if fraction >= 0.05 and elapsed >= 3:
+            text += f" · about {_duration(elapsed * (1 - fraction) / fraction)} left"
+        self.reading.setFormat(text)
+
     def _failed(self, message: str) -> None:
+        self.reading.hide()
         self.progress.setText(message)
         self._next()
 
     def _stopped(self) -> None:
+        self.reading.hide()
         self.progress.setText("Stopped.")
         if self.queue:  # added after Stop was pressed: those were not stopped
             self._next()
