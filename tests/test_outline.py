@@ -133,3 +133,39 @@ def test_each_block_is_placed_in_the_part_that_reads_it():
                if any(b is not long_block and b.text in long_block.text for b in part.blocks
                       if b.kind == "paragraph")]
     assert len(holders) > 1 and owner[-1] == holders[0]
+
+
+def test_a_compressed_document_keeps_every_section_and_its_central_sentences():
+    from writer_app.tasks.outline import compressed
+
+    sections = [(f"Topic {i}", f"{WHALES} {BREAD}" if i % 2 else f"{BREAD} {WHALES}")
+                for i in range(30)]
+    doc = doc_of(*sections)
+    total = sum(len(b.text) for b in doc.blocks if b.kind != "heading")
+    short = compressed(doc, total // 5)
+    kept = sum(len(b.text) for b in short.blocks if b.kind != "heading")
+    assert total // 10 < kept <= total // 5 + 200
+    # Block for block: the parts that read it map back onto the document.
+    assert len(short.blocks) == len(doc.blocks)
+    assert [b.kind for b in short.blocks] == [b.kind for b in doc.blocks]
+    assert [b.text for b in short.blocks if b.kind == "heading"] == [h for h, _ in sections]
+    for original, cut in zip(doc.blocks, short.blocks, strict=True):
+        if cut.kind == "paragraph":
+            assert cut.text, "a section lost all its sentences"
+            assert all(s in original.text for s in sentences_of(cut.text))
+            assert "Cats sleep." not in cut.text and "Trains were late today." not in cut.text
+    assert compressed(doc, total + 1) is doc  # short enough already
+
+
+def test_a_budget_reads_less_and_still_every_section(engine):
+    from writer_app.tasks.summarize import READ_TOKENS, summarize
+
+    doc = doc_of(*[(f"Topic {i}", " ".join([WHALES, BREAD] * 3)) for i in range(24)])
+    assert engine.count_tokens(doc.text()) > 2 * READ_TOKENS["quick"]
+    plans = []
+    result = summarize(doc, engine, "short", budget="quick", on_plan=plans.append)
+    assert result.read_share < 0.6 and result.summary
+    assert result.input_tokens < 1.3 * READ_TOKENS["quick"]
+    # Every section is still read: each heading is in some part.
+    labels = " ".join(plans[0].labels)
+    assert "Topic 0" in labels and "Topic 23" in labels

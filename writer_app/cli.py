@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -130,6 +131,10 @@ def _build_parser() -> argparse.ArgumentParser:
                           "progress goes to stderr")
     summ.add_argument("file", help="a file, or a web page's address (downloaded once)")
     summ.add_argument("--length", choices=["short", "medium", "points"], default="medium")
+    summ.add_argument("--budget", choices=settings.choices_of("summary_budget"),
+                      help="how much of a long document the model reads: every word "
+                           "(thorough), or each section's key sentences (default, quick); "
+                           "default: the summary_budget setting")
     summ.add_argument("--outline", action="store_true",
                       help="only the outline: each section's most central sentences, "
                            "chosen without the model (in a moment)")
@@ -534,6 +539,8 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
         return _print_outline(doc, args.json)
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
+    started = time.perf_counter()
+    part_times: list[tuple[int, float]] = []  # (part, seconds from the start) as each is done
 
     def progress(stage: str, i: int, n: int) -> None:
         label = {"part": "summarizing part", "combine": "combining summaries",
@@ -543,7 +550,10 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
     try:
         with _interrupt_cancels(cancel):
             result = summarize(doc, engine, args.length, cancel=cancel, progress=progress,
-                               on_piece=None if args.json else _write)
+                               on_piece=None if args.json else _write,
+                               budget=args.budget or prefs.summary_budget,
+                               on_part=lambda i, _text: part_times.append(
+                                   (i, time.perf_counter() - started)))
     finally:
         engine.close()
     if args.json:
@@ -551,6 +561,8 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
                   "pages": doc.pages, "words": doc.words}
         print(json.dumps({"summary": result.summary, "parts": result.parts,
                           "input_tokens": result.input_tokens,
+                          "read_share": round(result.read_share, 4),
+                          "part_seconds": [round(t, 3) for _, t in sorted(part_times)],
                           "seconds": round(result.seconds, 3),
                           "model_seconds": round(result.model_seconds, 3),
                           "source": source}, ensure_ascii=False))

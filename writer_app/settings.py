@@ -35,6 +35,7 @@ from writer_app.engine.types import (
     OffloadChoice,
     SamplingOptions,
     SpellCheckChoice,
+    SummaryBudget,
     choices,
 )
 from writer_app.errors import WriterError
@@ -80,6 +81,8 @@ class Settings:
     backend: BackendChoice = EngineConfig.backend
     device: DeviceChoice = EngineConfig.device
     spell_check: SpellCheckChoice = "auto"
+    # How much of a long document a summary reads (tasks/summarize.py, READ_TOKENS).
+    summary_budget: SummaryBudget = "default"
     english_spelling: EnglishSpelling = "system"
     # Sampling: the defaults are the engine's own.
     temperature: float = bounded(SamplingOptions.temperature, 0.0, 2.0)

@@ -18,6 +18,9 @@ DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
 # auto: every layer on the GPU when the llama.cpp build has one; off: never.
 OffloadChoice = Literal["auto", "off"]
 # Spelling: "auto" checks each paragraph in its detected language (tasks/spelling.py).
+# How much of a long document a summary reads: all of it, or its most central sentences
+# up to a number of tokens (tasks/summarize.py, READ_TOKENS).
+SummaryBudget = Literal["thorough", "default", "quick"]
 SpellCheckChoice = Literal["auto", "off", "en_GB", "en_US", "de_DE", "fr", "es_ES", "it_IT",
                            "pt_PT", "nl", "ru_RU"]
 # English spelling when checking automatically: the system's locale says which.

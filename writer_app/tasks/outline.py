@@ -175,25 +175,46 @@ def _summarizer(language: str) -> Any:
     return summarizer
 
 
-def central(sentences: list[str], count: int, language: str) -> list[int]:
-    """Indexes of the `count` most central sentences, in order."""
-    if len(sentences) <= count:
+def central(sentences: list[str], count: int, language: str,
+            ordered: bool = True) -> list[int]:
+    """Indexes of the `count` most central sentences: in the document's order, or, not
+    `ordered`, the most central first."""
+    if len(sentences) <= count and ordered:
         return list(range(len(sentences)))
     if len(sentences) < MIN_RANKED:
-        return list(range(count))
+        return list(range(min(count, len(sentences))))
     if len(sentences) > WINDOW:
-        # Each window's best, then the best of those.
+        # Each window's best, then the best of those (the rest after them, in order).
+        per_window = max(1, min(count, WINDOW) * WINDOW // len(sentences) + 1)
         picked = [start + i for start in range(0, len(sentences), WINDOW)
-                  for i in central(sentences[start:start + WINDOW], count, language)]
-        return [picked[i] for i in central([sentences[i] for i in picked], count, language)]
+                  for i in central(sentences[start:start + WINDOW], per_window, language,
+                                   ordered)]
+        best = [picked[i] for i in central([sentences[i] for i in picked],
+                                           min(count, len(picked)), language, ordered)]
+        if not ordered:
+            chosen = set(best)
+            best += [i for i in range(len(sentences)) if i not in chosen][:count - len(best)]
+        return best
     from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
     tokenizer = _Tokenizer()
     # sumy takes identical sentences for one: each gets a mark of its position.
     objects = [Sentence(f"{s}\u2063{i}", tokenizer) for i, s in enumerate(sentences)]
-    chosen = _summarizer(language)(ObjectDocumentModel([Paragraph(objects)]), count)
+    summarizer = _summarizer(language)
+    document = ObjectDocumentModel([Paragraph(objects)])
     at = {id(o): i for i, o in enumerate(objects)}
-    return sorted(at[id(s)] for s in chosen if id(s) in at)
+    if ordered:
+        return sorted(at[id(s)] for s in summarizer(document, count) if id(s) in at)
+    # sumy hands a callable count its sentences best first, then puts its choice back in
+    # the document's order: the ranking is taken on the way.
+    ranking: list[Any] = []
+
+    def best_first(infos: list[Any]) -> list[Any]:
+        ranking.extend(infos)
+        return infos
+
+    summarizer(document, best_first)
+    return [at[id(info.sentence)] for info in ranking if id(info.sentence) in at][:count]
 
 
 def outline(doc: Document, per_section: int = SENTENCES_PER_SECTION,
@@ -230,3 +251,40 @@ def _language(doc: Document) -> str:
         return ""
     detected = detect_language(sample)
     return detected.language.code if detected.language.code in COMMON else ""
+
+
+def compressed(doc: Document, keep_chars: int) -> Document:
+    """The document cut to about `keep_chars` characters of its most central sentences,
+    block for block (doc.blocks[i] becomes the result's blocks[i], emptied when none of
+    its sentences is kept): every section keeps at least its most central sentence, and
+    each keeps a share of its length. Headings stay; so does a section's code or table
+    when it has no sentences. The whole document when it is that short already."""
+    total = sum(len(b.text) for b in doc.blocks if b.kind != "heading")
+    if total <= keep_chars:
+        return doc
+    share = keep_chars / total
+    language = _language(doc)
+    blocks = list(doc.blocks)
+    for section in split_sections(doc) or [Section("", 0, 0, len(doc.blocks))]:
+        span = range(section.first_block, section.end_block)
+        # Each sentence with the block it came from.
+        found = [(i, s) for i in span if doc.blocks[i].kind in ("paragraph", "list_item")
+                 for s in sentences_of(" ".join(doc.blocks[i].text.split()))]
+        if not found:
+            continue
+        wanted = share * sum(len(s) for _, s in found)
+        ranked = central([s for _, s in found], len(found), language, ordered=False)
+        kept: set[int] = set()
+        size = 0
+        for j in ranked:
+            if kept and size + len(found[j][1]) > wanted:
+                break
+            kept.add(j)
+            size += len(found[j][1])
+        for i in span:
+            if doc.blocks[i].kind in ("paragraph", "list_item"):
+                text = " ".join(s for j, (b, s) in enumerate(found) if b == i and j in kept)
+                blocks[i] = Block(doc.blocks[i].kind, text, doc.blocks[i].level)
+            elif doc.blocks[i].kind in ("code", "table"):
+                blocks[i] = Block(doc.blocks[i].kind, "", doc.blocks[i].level)
+    return Document(doc.path, doc.type, doc.title, blocks, doc.pages, doc.notes)

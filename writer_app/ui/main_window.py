@@ -85,7 +85,8 @@ class MainWindow(QMainWindow):
         self.translation = TranslationPane(self.runner, self.host.take,
                                            self.editor.selection_or_whole, self)
         self.translation_dock = self._dock("Translation", self.translation, "translation")
-        self.summary = SummaryPane(self.runner, self.host.take, self._text_to_summarize, self)
+        self.summary = SummaryPane(self.runner, self.host.take, self._text_to_summarize,
+                                   lambda: self.prefs.summary_budget, self)
         self.summary_dock = self._dock("Summary", self.summary, "summary")
         self.tabifyDockWidget(self.suggestion_dock, self.translation_dock)
         self.tabifyDockWidget(self.translation_dock, self.summary_dock)

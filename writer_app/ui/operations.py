@@ -21,7 +21,7 @@ from writer_app.documents.model import Decoded, Document
 from writer_app.engine.discovery import FoundModel, discover
 from writer_app.engine.engine import Engine
 from writer_app.engine.model_info import ModelInfo
-from writer_app.engine.types import SamplingOptions
+from writer_app.engine.types import SamplingOptions, SummaryBudget
 from writer_app.tasks.actions import Action
 from writer_app.tasks.languages import Language
 from writer_app.tasks.outline import Outline
@@ -99,7 +99,8 @@ def translate(runner: JobRunner, engine: EngineSource, text: str, target: Langua
 
 
 def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Length,
-              callbacks: Callbacks[SummaryResult]) -> Job[SummaryResult]:
+              callbacks: Callbacks[SummaryResult],
+              budget: SummaryBudget = "thorough") -> Job[SummaryResult]:
     """The whole document; progress reports (stage, part, parts) as parts start,
     ("plan", Plan) before the model starts, ("part done", index, summary) as each
     part's summary is done, and ("read", tokens read, of about how many) as it reads."""
@@ -111,7 +112,8 @@ def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Le
                                   on_piece=ctx.text,
                                   on_plan=lambda plan: ctx.progress(("plan", plan)),
                                   on_part=lambda i, text: ctx.progress(("part done", i, text)),
-                                  on_reading=lambda read, of: ctx.progress(("read", read, of)))
+                                  on_reading=lambda read, of: ctx.progress(("read", read, of)),
+                                  budget=budget)
 
     return _run(runner, work, callbacks, lane="inference")
 

@@ -42,6 +42,9 @@ CHOICE_LABELS = {
     ("device", "mps"): "Apple MPS",
     ("spell_check", "auto"): "Each paragraph in its own language",
     ("spell_check", "off"): "Off",
+    ("summary_budget", "thorough"): "Read every word (slow for a book)",
+    ("summary_budget", "default"): "Read each section's key sentences (about 12,000 tokens)",
+    ("summary_budget", "quick"): "Read fewer key sentences (about 4,000 tokens)",
     ("english_spelling", "system"): "As the system's language says",
     ("english_spelling", "en_GB"): "British (harbour, colour)",
     ("english_spelling", "en_US"): "American (harbor, color)",
@@ -69,6 +72,7 @@ class SettingsDialog(QDialog):
         self.device = self._choice("device")
         self.spell_check = self._choice("spell_check")
         self.english_spelling = self._choice("english_spelling")
+        self.summary_budget = self._choice("summary_budget")
         # Other apps' model stores, each looked in unless turned off.
         self.stores = {store: QCheckBox(label, self) for store, label in STORES.items()}
         for store, box in self.stores.items():
@@ -102,7 +106,8 @@ class SettingsDialog(QDialog):
                               ("Backend", self.backend),
                               ("transformers device", self.device),
                               ("Spelling", self.spell_check),
-                              ("English spelling", self.english_spelling)):
+                              ("English spelling", self.english_spelling),
+                              ("Summaries of long documents", self.summary_budget)):
             form.addRow(label, widget)
         form.addRow("Models of other apps", sources)
         form.addRow("Requests at once to a server", self.server_requests)
@@ -163,6 +168,7 @@ class SettingsDialog(QDialog):
             gpu_offload=self.gpu.currentData(), backend=self.backend.currentData(),
             device=self.device.currentData(), spell_check=self.spell_check.currentData(),
             english_spelling=self.english_spelling.currentData(), custom_actions=custom,
+            summary_budget=self.summary_budget.currentData(),
             model_sources_off=[s for s, box in self.stores.items() if not box.isChecked()],
             server_requests=self.server_requests.value(),
             allowed_servers=[self.allowed.item(i).text() for i in range(self.allowed.count())])

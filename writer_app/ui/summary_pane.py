@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES
 from writer_app.documents.model import Document
+from writer_app.engine.types import SummaryBudget
 from writer_app.net import is_web_address
 from writer_app.tasks.outline import Outline
 from writer_app.tasks.summarize import Plan, SummaryResult
@@ -88,11 +89,13 @@ class SummaryPane(QWidget):
     sig_summary_done = Signal(object, object)
 
     def __init__(self, runner: JobRunner, engine: operations.EngineSource,
-                 own_text: Callable[[], tuple[str, str]], parent: QWidget | None = None
-                 ) -> None:
+                 own_text: Callable[[], tuple[str, str]],
+                 budget: Callable[[], SummaryBudget] = lambda: "thorough",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.engine = engine
+        self.budget = budget  # how much of a long document to read (the settings say)
         self.own_text = own_text  # () -> (text, what it is: "the selection" or the file name)
         self.queue: deque[Source | _OwnText] = deque()
         self.job: Job[Document] | Job[SummaryResult] | None = None
@@ -371,14 +374,17 @@ class SummaryPane(QWidget):
             self.output.show()
             if self.parts_toggle.isVisible():
                 self.parts_toggle.setChecked(False)  # folded under the summary
+            read = ("" if result.read_share >= 0.999 else
+                    f", from its key sentences ({100 * result.read_share:.0f}% of the text; "
+                    "Settings → Summaries of long documents reads every word)")
             self.progress.setText(f"{doc.title}: summarized {result.parts} part"
                                   f"{'s' if result.parts != 1 else ''} in "
-                                  f"{result.seconds:.0f} s.{notes}")
+                                  f"{result.seconds:.0f} s{read}.{notes}")
             self.sig_summary_done.emit(source, result)
             self._next()
 
         self.job = operations.summarize(self.runner, self.engine, doc, length,
-                                        operations.Callbacks(
+                                        budget=self.budget(), callbacks=operations.Callbacks(
                                             done=done, failed=self._failed,
                                             cancelled=self._stopped, progress=progress,
                                             text=self._summary_piece))
