@@ -15,6 +15,15 @@ the reference (a shorter document) for those runs.
 
     .venv/bin/python benchmarks/summarize_long.py --engine http://127.0.0.1:8080/v1 \
         --topics 12 --requests 1,4
+
+With --budgets thorough,default it summarizes the reference and a 100-page PDF (made
+with fpdf2 from the same reference, topics in reverse order) once per budget, and gives
+for each the time to the outline, to the first part's summary and to the final summary;
+the coverage (for each top-level section, its 5 highest TF-IDF terms over its whole text:
+covered when one of them, or its stem, is in the final summary); and the ROUGE-L F1 of
+each budget's final summary against the thorough one's (rouge-score).
+
+    .venv/bin/python benchmarks/summarize_long.py --budgets thorough,default
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from pydoc_data.topics import topics
 
@@ -31,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from writer_app import paths  # noqa: E402
 from writer_app.documents.loader import load_document  # noqa: E402
+from writer_app.documents.model import Document  # noqa: E402
 from writer_app.engine.discovery import resolve  # noqa: E402
 from writer_app.engine.engine import Engine  # noqa: E402
 from writer_app.tasks.summarize import summarize  # noqa: E402
@@ -50,9 +61,13 @@ def main() -> int:
     parser.add_argument("--requests", default="1,4",
                         help="with --engine: the counts of parts in flight to compare")
     parser.add_argument("--topics", type=int, help="only the first N topics")
+    parser.add_argument("--budgets", help="compare these summary budgets (thorough,default)")
+    parser.add_argument("--pdf-pages", type=int, default=100)
     args = parser.parse_args()
     if args.engine:
         return compare_in_flight(args)
+    if args.budgets:
+        return compare_budgets(args)
     engine = Engine.load(resolve(None, paths.model_search_dirs()))
     with tempfile.TemporaryDirectory() as tmp:
         path = write_reference(Path(tmp))
@@ -72,6 +87,103 @@ def main() -> int:
           f"{extracted:.2f} s; overhead {overhead:.2f} s = {100 * overhead / total:.2f}% "
           "(goal <= 5%)")
     print(f"summary:\n{result.summary}")
+    return 0
+
+
+def write_pdf(folder: Path, pages: int) -> Path:
+    """A PDF of `pages` pages of the reference's prose, topics in reverse order, each
+    topic a heading in bold."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    for name, text in sorted(topics.items(), reverse=True):
+        if pdf.page_no() >= pages:
+            break
+        pdf.set_font("Helvetica", "B", 14)
+        pdf.multi_cell(0, 8, name.encode("latin-1", "replace").decode("latin-1"),
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        for paragraph in text.split("\n\n"):
+            clean = " ".join(paragraph.split()).encode("latin-1", "replace").decode("latin-1")
+            if clean and pdf.page_no() < pages:
+                pdf.multi_cell(0, 5, clean, new_x="LMARGIN", new_y="NEXT")
+                pdf.ln(2)
+    path = folder / "reference-100-pages.pdf"
+    pdf.output(str(path))
+    return path
+
+
+def coverage(doc: Document, summary: str) -> float:
+    """The share of top-level sections with one of their 5 highest TF-IDF terms (or its
+    stem) in the summary; IDF over the sections, terms from each section's whole text."""
+    import math
+    import re
+    from collections import Counter
+
+    from nltk.stem.snowball import SnowballStemmer
+    from sumy.utils import get_stop_words
+
+    from writer_app.tasks.outline import split_sections
+
+    stop = set(get_stop_words("english"))
+    stem = SnowballStemmer("english").stem
+    words = re.compile(r"[a-z]{3,}")
+    sections = split_sections(doc)
+    counts = [Counter(w for b in doc.blocks[s.first_block:s.end_block]
+                      for w in words.findall(b.text.lower()) if w not in stop)
+              for s in sections]
+    df = Counter(w for c in counts for w in c)
+    said = set(words.findall(summary.lower()))
+    said |= {stem(w) for w in said}
+    covered = 0
+    for c in counts:
+        tfidf = {w: n * math.log(len(counts) / df[w]) for w, n in c.items()}
+        top = sorted(tfidf, key=lambda w: -tfidf[w])[:5]
+        covered += any(w in said or stem(w) in said for w in top)
+    return covered / max(1, len(sections))
+
+
+def _timer(times: list[float], start: float) -> Callable[[int, str], None]:
+    """A part-done callback that notes the seconds since `start`."""
+    return lambda _i, _text: times.append(time.perf_counter() - start)
+
+
+def compare_budgets(args: argparse.Namespace) -> int:
+    from rouge_score import rouge_scorer
+
+    from writer_app.tasks.outline import outline
+
+    engine = Engine.load(resolve(None, paths.model_search_dirs()))
+    budgets = args.budgets.split(",")
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = [write_reference(Path(tmp), args.topics), write_pdf(Path(tmp), args.pdf_pages)]
+        for source in sources:
+            finals: dict[str, str] = {}
+            for budget in budgets:
+                start = time.perf_counter()
+                doc = load_document(source)
+                first_outline = outline(doc)
+                outlined = time.perf_counter() - start
+                first_part: list[float] = []
+                result = summarize(doc, engine, args.length, budget=budget,
+                                   on_part=_timer(first_part, start))
+                total = time.perf_counter() - start
+                finals[budget] = result.summary
+                rouge = (scorer.score(finals[budgets[0]], result.summary)["rougeL"].fmeasure
+                         if budget != budgets[0] else 1.0)
+                row = (f"{source.suffix[1:]:4} {doc.words:6d} words {doc.pages or '':>4} "
+                       f"{budget:9} read {100 * result.read_share:5.1f}%  {result.parts:3d} parts "
+                       f" outline {outlined:5.1f} s ({len(first_outline.sections)} sections)"
+                       f"  first part {min(first_part, default=total):6.1f} s  final "
+                       f"{total:6.1f} s  coverage {coverage(doc, result.summary):.2f}  "
+                       f"ROUGE-L vs {budgets[0]} {rouge:.2f}")
+                rows.append(row)
+                print(row, flush=True)
+    print("\n".join(["", "summary of the runs:", *rows]))
     return 0
 
 
