@@ -41,7 +41,6 @@ sys.path.insert(0, str(ROOT))
 
 from writer_app import paths  # noqa: E402
 from writer_app.documents.loader import load_document  # noqa: E402
-from writer_app.documents.model import Document  # noqa: E402
 from writer_app.engine.discovery import resolve  # noqa: E402
 from writer_app.engine.engine import Engine  # noqa: E402
 from writer_app.tasks.summarize import summarize  # noqa: E402
@@ -115,36 +114,6 @@ def write_pdf(folder: Path, pages: int) -> Path:
     return path
 
 
-def coverage(doc: Document, summary: str) -> float:
-    """The share of top-level sections with one of their 5 highest TF-IDF terms (or its
-    stem) in the summary; IDF over the sections, terms from each section's whole text."""
-    import math
-    import re
-    from collections import Counter
-
-    from nltk.stem.snowball import SnowballStemmer
-    from sumy.utils import get_stop_words
-
-    from writer_app.tasks.outline import split_sections
-
-    stop = set(get_stop_words("english"))
-    stem = SnowballStemmer("english").stem
-    words = re.compile(r"[a-z]{3,}")
-    sections = split_sections(doc)
-    counts = [Counter(w for b in doc.blocks[s.first_block:s.end_block]
-                      for w in words.findall(b.text.lower()) if w not in stop)
-              for s in sections]
-    df = Counter(w for c in counts for w in c)
-    said = set(words.findall(summary.lower()))
-    said |= {stem(w) for w in said}
-    covered = 0
-    for c in counts:
-        tfidf = {w: n * math.log(len(counts) / df[w]) for w, n in c.items()}
-        top = sorted(tfidf, key=lambda w: -tfidf[w])[:5]
-        covered += any(w in said or stem(w) in said for w in top)
-    return covered / max(1, len(sections))
-
-
 def _timer(times: list[float], start: float) -> Callable[[int, str], None]:
     """A part-done callback that notes the seconds since `start`."""
     return lambda _i, _text: times.append(time.perf_counter() - start)
@@ -153,7 +122,7 @@ def _timer(times: list[float], start: float) -> Callable[[int, str], None]:
 def compare_budgets(args: argparse.Namespace) -> int:
     from rouge_score import rouge_scorer
 
-    from writer_app.tasks.outline import outline
+    from writer_app.tasks.outline import coverage, outline
 
     engine = Engine.load(resolve(None, paths.model_search_dirs()))
     budgets = args.budgets.split(",")

@@ -169,3 +169,16 @@ def test_a_budget_reads_less_and_still_every_section(engine):
     # Every section is still read: each heading is in some part.
     labels = " ".join(plans[0].labels)
     assert "Topic 0" in labels and "Topic 23" in labels
+
+
+def test_coverage_counts_the_sections_a_summary_speaks_of():
+    from writer_app.tasks.outline import coverage
+
+    doc = doc_of(("Whales", WHALES), ("Bread", BREAD), ("Trains", "Trains run on rails. "
+                 "Railway stations sell tickets. Trains carry passengers between towns."))
+    assert coverage(doc, "") == 0.0
+    assert coverage(doc, "Blue whales eat krill.") == 1 / 3
+    assert coverage(doc, "Whales eat krill; bakers knead dough; trains carry passengers.") \
+        == 1.0
+    # A stem counts: "whale" for the section's "whales".
+    assert coverage(doc, "A whale.") == 1 / 3

@@ -141,7 +141,8 @@ def test_cli_summarize_json_and_progress():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["summary"] and data["parts"] == 1 and data["input_tokens"] > 50
-    assert data["seconds"] > 0
+    assert data["seconds"] > 0 and data["read_share"] == 1.0 and data["part_seconds"] == []
+    assert 0.0 <= data["coverage"] <= 1.0
     assert data["source"] == {"path": str(FIXTURES / "harbour-libreoffice.odt"), "type": "odt",
                               "title": "Harbour Report", "pages": None, "words": 59}
     assert "summarizing 1 of 1" in proc.stderr

@@ -14,10 +14,15 @@ def test_translate_the_document_then_replace_in_one_undo_step(qtbot, window):
     window.files.set_text(original, None)
     pane = window.translation
     pane.target.setCurrentIndex(pane.target.findData("de"))
+    bars: list[str] = []
+    pane.bar.valueChanged.connect(lambda _v: bars.append(pane.bar.format()))
     with qtbot.waitSignal(pane.sig_translation_done, timeout=120000):
         pane.start(whole=True)
-        assert pane.stop_button.isEnabled()
+        assert pane.stop_button.isEnabled() and pane.bar.isVisible()
     assert pane.source_label.text().startswith("Source: English")
+    # The shared progress bar went block by block, and is gone once done.
+    assert any(b.startswith("Block 2 of 3") for b in bars), bars
+    assert not pane.bar.isVisible()
     translated = pane.output.toPlainText()
     assert translated.startswith("# ") and "\n\n- " in translated
     assert pane.replace_button.isEnabled()

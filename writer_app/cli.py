@@ -532,6 +532,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.tasks.outline import coverage
     from writer_app.tasks.summarize import summarize
 
     doc = _read_source(args.file, args.encoding)  # a bad file is reported before the model loads
@@ -562,6 +563,7 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
         print(json.dumps({"summary": result.summary, "parts": result.parts,
                           "input_tokens": result.input_tokens,
                           "read_share": round(result.read_share, 4),
+                          "coverage": round(coverage(doc, result.summary), 4),
                           "part_seconds": [round(t, 3) for _, t in sorted(part_times)],
                           "seconds": round(result.seconds, 3),
                           "model_seconds": round(result.model_seconds, 3),

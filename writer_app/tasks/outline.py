@@ -12,8 +12,10 @@ WINDOW sentences, and the windows' best are ranked again.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -288,3 +290,29 @@ def compressed(doc: Document, keep_chars: int) -> Document:
             elif doc.blocks[i].kind in ("code", "table"):
                 blocks[i] = Block(doc.blocks[i].kind, "", doc.blocks[i].level)
     return Document(doc.path, doc.type, doc.title, blocks, doc.pages, doc.notes)
+
+
+def coverage(doc: Document, summary: str) -> float:
+    """How much of an English document a summary speaks of: the share of its top-level
+    sections with one of their 5 highest TF-IDF terms (or its stem) in the summary; IDF
+    over the sections, terms from each section's whole text (not the sentences a budget
+    kept)."""
+    from nltk.stem.snowball import SnowballStemmer
+    from sumy.utils import get_stop_words
+
+    stop = set(get_stop_words("english"))
+    stem = SnowballStemmer("english").stem
+    words = re.compile(r"[a-z]{3,}")
+    sections = split_sections(doc)
+    counts = [Counter(w for b in doc.blocks[s.first_block:s.end_block]
+                      for w in words.findall(b.text.lower()) if w not in stop)
+              for s in sections]
+    df = Counter(w for c in counts for w in c)
+    said = set(words.findall(summary.lower()))
+    said |= {stem(w) for w in said}
+    covered = 0
+    for c in counts:
+        tfidf = {w: n * math.log(len(counts) / df[w]) for w, n in c.items()}
+        top = sorted(tfidf, key=lambda w: -tfidf[w])[:5]
+        covered += any(w in said or stem(w) in said for w in top)
+    return covered / max(1, len(sections))

@@ -10,7 +10,6 @@ done.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QTextEdit,
     QToolButton,
@@ -42,6 +40,7 @@ from writer_app.net import is_web_address
 from writer_app.tasks.outline import Outline
 from writer_app.tasks.summarize import Plan, SummaryResult
 from writer_app.ui import operations
+from writer_app.ui.job_progress import JobProgress
 from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
 
@@ -64,14 +63,6 @@ DOCUMENT_FILTER = ("Documents (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
 def _section_html(heading: str, sentences: list[str]) -> list[str]:
     items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
     return ([f"<p><b>{escape(heading)}</b></p>"] if heading else []) + [f"<ul>{items}</ul>"]
-
-
-def _duration(seconds: float) -> str:
-    """"40 s", "3 min 10 s", rounded as a person would say it."""
-    if seconds < 60:
-        return f"{max(5, round(seconds / 5) * 5)} s"
-    minutes, rest = divmod(round(seconds / 10) * 10, 60)
-    return f"{minutes} min {rest} s" if rest and minutes < 10 else f"{minutes} min"
 
 
 def source_name(source: Source) -> str:
@@ -120,10 +111,7 @@ class SummaryPane(QWidget):
         self.title.setWordWrap(True)
         self.progress = QLabel("", self)
         # How much of the document the model has read, and about how long is left.
-        self.reading = QProgressBar(self)
-        self.reading.setRange(0, 1000)
-        self.reading.hide()
-        self._reading_since = 0.0
+        self.reading = JobProgress(self)
         self.output = QPlainTextEdit(self)
         self.output.setReadOnly(True)
         # Each part as it is done (the outline's sentences until then), folded under the
@@ -179,7 +167,7 @@ class SummaryPane(QWidget):
     # --- the outline and each part's summary -------------------------------------------
     def _clear(self) -> None:
         self._serial += 1
-        self.reading.hide()
+        self.reading.finish()
         self.output.clear()
         self.output.show()
         self._outline, self._plan, self._parts_done = None, None, {}
@@ -332,10 +320,7 @@ class SummaryPane(QWidget):
         # The summary's box shows once the summary comes, after every part is read: the
         # room is the parts' until then.
         self.output.hide()
-        self._reading_since = time.monotonic()
-        self.reading.setValue(0)
-        self.reading.setFormat("Reading…")
-        self.reading.show()
+        self.reading.start("Reading…")
         self.parts_toggle.setToolTip("The summary comes above once the whole document is "
                                      "read; here, each part as soon as it is done.")
         serial = self._serial
@@ -369,7 +354,7 @@ class SummaryPane(QWidget):
         notes = "".join(f" Note: {note}." for note in doc.notes)
 
         def done(result: SummaryResult) -> None:
-            self.reading.hide()
+            self.reading.finish()
             self.output.setPlainText(result.summary)
             self.output.show()
             if self.parts_toggle.isVisible():
@@ -394,21 +379,15 @@ class SummaryPane(QWidget):
         append_text(self.output, piece)
 
     def _show_reading(self, read: int, of: int) -> None:
-        fraction = min(1.0, read / max(1, of))
-        self.reading.setValue(round(1000 * fraction))
-        elapsed = time.monotonic() - self._reading_since
-        text = f"Read {100 * fraction:.0f}%"
-        if fraction >= 0.05 and elapsed >= 3:
-            text += f" · about {_duration(elapsed * (1 - fraction) / fraction)} left"
-        self.reading.setFormat(text)
+        self.reading.advance(read, of, f"Read {100 * min(1.0, read / max(1, of)):.0f}%")
 
     def _failed(self, message: str) -> None:
-        self.reading.hide()
+        self.reading.finish()
         self.progress.setText(message)
         self._next()
 
     def _stopped(self) -> None:
-        self.reading.hide()
+        self.reading.finish()
         self.progress.setText("Stopped.")
         if self.queue:  # added after Stop was pressed: those were not stopped
             self._next()

@@ -20,6 +20,7 @@ from writer_app.errors import WriterError
 from writer_app.tasks.languages import COMMON, Language, language
 from writer_app.tasks.translate import Translation
 from writer_app.ui import operations
+from writer_app.ui.job_progress import JobProgress
 from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
 
@@ -55,6 +56,7 @@ class TranslationPane(QWidget):
         self.output = QPlainTextEdit(self)
         self.output.setReadOnly(True)
         self.status = QLabel("", self)
+        self.bar = JobProgress(self)
         self.copy_button = QPushButton("Copy", self)
         self.insert_button = QPushButton("Insert", self)
         self.replace_button = QPushButton("Replace", self)
@@ -71,6 +73,7 @@ class TranslationPane(QWidget):
         layout.addWidget(self.source_label)
         layout.addLayout(row)
         layout.addWidget(self.status)
+        layout.addWidget(self.bar)
         layout.addWidget(self.output, 1)
         layout.addLayout(buttons)
 
@@ -114,6 +117,7 @@ class TranslationPane(QWidget):
         self.output.clear()
         self.result = None
         self.status.setText(f"Translating into {target.name}…")
+        self.bar.start("Translating…")
         self._set_running(True, has_result=False)
         self.job = operations.translate(self.runner, self.engine, text, target,
                                         operations.Callbacks(
@@ -123,9 +127,12 @@ class TranslationPane(QWidget):
                                             text=lambda p: append_text(self.output, p)))
 
     def _progress(self, block: tuple[int, int]) -> None:
-        self.status.setText(f"Translating block {block[0]} of {block[1]}…")
+        i, n = block
+        self.status.setText(f"Translating block {i} of {n}…")
+        self.bar.advance(i - 1, n, f"Block {i} of {n}")  # the blocks before this one are done
 
     def _done(self, result: Translation) -> None:
+        self.bar.finish()
         self.result = result
         d = result.source
         sure = "" if d.sure else " — unsure; the source may be another language"
@@ -137,6 +144,7 @@ class TranslationPane(QWidget):
         self.sig_translation_done.emit(result)
 
     def _ended(self, message: str) -> None:
+        self.bar.finish()
         self.status.setText(message)
         self._set_running(False, has_result=False)
 
