@@ -181,11 +181,7 @@ class LlamaCppBackend(LocalPrompts):
         so the same numbers), saying how far it got after each; generate() then finds it
         all in the cache and samples from the last batch's logits."""
         llm = self._llm
-        cached = 0
-        for a, b in zip(llm.input_ids[:llm.n_tokens], prompt, strict=False):
-            if a != b:
-                break
-            cached += 1
+        cached = self._cached(prompt)
         total = len(prompt)
         report(cached, total)
         if total - cached <= llm.n_batch:
@@ -211,10 +207,7 @@ class LlamaCppBackend(LocalPrompts):
         # The head but its last token: that one is decoded with each ending, for the
         # logits that predict the ending's first token.
         head = lists[0][:first - 1]
-        held = llm.input_ids[:llm.n_tokens].tolist()
-        same = 0
-        while same < min(len(held), len(head)) and held[same] == head[same]:
-            same += 1
+        same = self._cached(head)
         llm.n_tokens = same
         scores: list[float] = []
         self._cancel = cancel
@@ -247,6 +240,14 @@ class LlamaCppBackend(LocalPrompts):
         logits = np.ctypeslib.as_array(llm._ctx.get_logits(),
                                        shape=(len(tokens), llm.n_vocab()))[:rows]
         return log_probability(logits, tokens[1:])
+
+    def _cached(self, tokens: list[int]) -> int:
+        """How many of `tokens`, from the first, the context holds already."""
+        held = self._llm.input_ids[:self._llm.n_tokens].tolist()
+        same = 0
+        while same < min(len(held), len(tokens)) and held[same] == tokens[same]:
+            same += 1
+        return same
 
     @property
     def cached_tokens(self) -> int:

@@ -112,7 +112,8 @@ class _Run:
         self.tokens_read = 0  # by requests that are done
         self.tokens_to_read = 1  # an estimate, set once the parts are known
         self.model_seconds = 0.0
-        self._lock = threading.Lock()  # parts may run at once
+        # Parts may run at once; re-entrant: a report is made while the count is held.
+        self._lock = threading.RLock()
 
     def ask(self, text: str, instruction: str, max_tokens: int, shape: str = "medium",
             on_piece: Callable[[str], None] | None = None) -> str:
@@ -196,8 +197,7 @@ class _Run:
                 return ""
             with self._lock:
                 started += 1
-                if self.progress is not None:
-                    self.progress(stage, started, n)
+                self.report(stage, started, n)
             try:
                 answer = self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
             except BaseException:

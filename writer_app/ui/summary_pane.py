@@ -156,7 +156,7 @@ class SummaryPane(QWidget):
         """The summary, or, when it was stopped before its end, what was done: each
         part's summary and the outline's sentences of the rest."""
         final = self.output.toPlainText().strip()
-        return final or self._parts_text
+        return final or self._parts_markdown()
 
     def _set_running(self, running: bool) -> None:
         self.stop_button.setEnabled(running)
@@ -171,7 +171,6 @@ class SummaryPane(QWidget):
         self.output.clear()
         self.output.show()
         self._outline, self._plan, self._parts_done = None, None, {}
-        self._parts_text = ""  # the parts view as text, for Copy and Insert
         self.parts_view.clear()
         self.parts_toggle.hide()
         self.parts_view.hide()
@@ -181,6 +180,38 @@ class SummaryPane(QWidget):
         self.parts_toggle.setArrowType(Qt.ArrowType.DownArrow if unfolded
                                        else Qt.ArrowType.RightArrow)
 
+    def _in_parts(self) -> bool:
+        """Whether the view goes part by part (else it is the outline alone)."""
+        return self._plan is not None and len(self._plan.labels) > 1
+
+    def _sections_by_part(self) -> dict[int, list[tuple[str, list[str]]]]:
+        """The outline's sections (heading, sentences), under the part that reads each."""
+        plan = self._plan
+        grouped: dict[int, list[tuple[str, list[str]]]] = {}
+        if plan is not None and self._outline is not None:
+            for section in self._outline.sections:
+                part = plan.part_of_block[min(section.first_block,
+                                              len(plan.part_of_block) - 1)]
+                grouped.setdefault(part, []).append((section.heading, section.sentences))
+        return grouped
+
+    def _parts_markdown(self) -> str:
+        """The parts view as Markdown, for Copy and Insert."""
+        if not self._in_parts():
+            return self._outline.markdown() if self._outline is not None else ""
+        assert self._plan is not None
+        in_part = self._sections_by_part()
+        text: list[str] = []
+        for i, label in enumerate(self._plan.labels):
+            if i in self._parts_done:
+                text.append(f"## {label}\n\n{self._parts_done[i]}")
+                continue
+            text.append(f"## {label} (not read by the model)")
+            for heading, sentences in in_part.get(i, []):
+                text.append("\n".join(([f"**{heading}**", ""] if heading else [])
+                                      + [f"- {s}" for s in sentences]))
+        return "\n\n".join(text).strip()
+
     def _show_parts(self) -> None:
         """The parts view as it stands: each part's summary when done, else the outline's
         sentences of the sections in it. Built as HTML with every text escaped: a model's
@@ -189,37 +220,26 @@ class SummaryPane(QWidget):
         if outline is None and plan is None:
             return
         html: list[str] = []
-        text: list[str] = []  # the same, as Markdown
-        if plan is None or len(plan.labels) == 1:
+        if not self._in_parts():
             if outline is not None:
                 html.append("<p><i>Outline: sentences taken from the document while the "
                             "model reads it.</i></p>")
                 for section in outline.sections:
                     html += _section_html(section.heading, section.sentences)
-                text.append(outline.markdown())
         else:
-            in_part: dict[int, list[tuple[str, list[str]]]] = {}
-            for section in outline.sections if outline else []:
-                part = plan.part_of_block[min(section.first_block,
-                                              len(plan.part_of_block) - 1)]
-                in_part.setdefault(part, []).append((section.heading, section.sentences))
+            assert plan is not None
+            in_part = self._sections_by_part()
             for i, label in enumerate(plan.labels):
                 if i in self._parts_done:
-                    summary = self._parts_done[i]
                     html.append(f"<h3>{escape(label)}</h3>")
                     html += [f"<p>{escape(line)}</p>"
-                             for line in summary.splitlines() if line.strip()]
-                    text.append(f"## {label}\n\n{summary}")
+                             for line in self._parts_done[i].splitlines() if line.strip()]
                     continue
                 note = ("being read; meanwhile, sentences taken from it" if i in in_part
                         else "being read")
                 html.append(f"<h3>{escape(label)} <i>({note})</i></h3>")
-                text.append(f"## {label} (not read by the model)")
                 for heading, sentences in in_part.get(i, []):
                     html += _section_html(heading, sentences)
-                    text.append("\n".join(([f"**{heading}**", ""] if heading else [])
-                                          + [f"- {s}" for s in sentences]))
-        self._parts_text = "\n\n".join(text).strip()
         bar = self.parts_view.verticalScrollBar()
         at = bar.value()
         self.parts_view.setHtml("".join(html))
@@ -237,7 +257,6 @@ class SummaryPane(QWidget):
         self.outline_job = None
         self._outline = outline
         self._show_parts()
-
 
     @property
     def busy(self) -> bool:
