@@ -24,11 +24,20 @@ covered when one of them, or its stem, is in the final summary); and the ROUGE-L
 each budget's final summary against the thorough one's (rouge-score).
 
     .venv/bin/python benchmarks/summarize_long.py --budgets thorough,default
+
+With --map-model PATH as well, each budget runs twice: the model (--model, default: the
+default model) alone, then with the parts summarized by the map model and combined by
+the model (the summary_map_model setting).
+
+    .venv/bin/python benchmarks/summarize_long.py --budgets default \
+        --model build/test-models/gemma-3-270m-q4_k_m.gguf \
+        --map-model models/SmolLM2-135M-Instruct.Q4_1.gguf
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 import time
@@ -62,6 +71,9 @@ def main() -> int:
     parser.add_argument("--topics", type=int, help="only the first N topics")
     parser.add_argument("--budgets", help="compare these summary budgets (thorough,default)")
     parser.add_argument("--pdf-pages", type=int, default=100)
+    parser.add_argument("--model", help="with --budgets: the model (default: the default one)")
+    parser.add_argument("--map-model", help="with --budgets: also run each budget with the "
+                        "parts summarized by this model")
     args = parser.parse_args()
     if args.engine:
         return compare_in_flight(args)
@@ -124,7 +136,10 @@ def compare_budgets(args: argparse.Namespace) -> int:
 
     from writer_app.tasks.outline import coverage, outline
 
-    engine = Engine.load(resolve(None, paths.model_search_dirs()))
+    engine = Engine.load(resolve(args.model, paths.model_search_dirs()))
+    mappers: list[Engine | None] = [None]
+    if args.map_model:
+        mappers.append(Engine.load(resolve(args.map_model, paths.model_search_dirs())))
     budgets = args.budgets.split(",")
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     rows = []
@@ -132,19 +147,23 @@ def compare_budgets(args: argparse.Namespace) -> int:
         sources = [write_reference(Path(tmp), args.topics), write_pdf(Path(tmp), args.pdf_pages)]
         for source in sources:
             finals: dict[str, str] = {}
-            for budget in budgets:
+            for budget, mapper in itertools.product(budgets, mappers):
                 start = time.perf_counter()
                 doc = load_document(source)
                 first_outline = outline(doc)
                 outlined = time.perf_counter() - start
                 first_part: list[float] = []
                 result = summarize(doc, engine, args.length, budget=budget,
-                                   on_part=_timer(first_part, start))
+                                   on_part=_timer(first_part, start), map_engine=mapper)
                 total = time.perf_counter() - start
-                finals[budget] = result.summary
+                if mapper is None:
+                    finals[budget] = result.summary
                 rouge = (scorer.score(finals[budgets[0]], result.summary)["rougeL"].fmeasure
-                         if budget != budgets[0] else 1.0)
+                         if result.summary != finals[budgets[0]] else 1.0)
+                models = engine.info.path.stem + (f" (parts: {mapper.info.path.stem})"
+                                                  if mapper is not None else "")
                 row = (f"{source.suffix[1:]:4} {doc.words:6d} words {doc.pages or '':>4} "
+                       f"{models}  "
                        f"{budget:9} read {100 * result.read_share:5.1f}%  {result.parts:3d} parts "
                        f" outline {outlined:5.1f} s ({len(first_outline.sections)} sections)"
                        f"  first part {min(first_part, default=total):6.1f} s  final "

@@ -271,3 +271,19 @@ def test_a_server_that_ends_one_answer_for_another_is_named(default_model_path):
     assert len(outcomes) == 2 and errors, outcomes
     assert "cut the answer short" in str(errors[0]) and "--interrupt_requests False" in \
         str(errors[0])
+
+
+def test_ghost_text_comes_from_the_server_too(remote):
+    """The remote engine gets ghost text as a raw greedy completion, in the background
+    priority, cut at the end of its sentence like a local one."""
+    from writer_app.tasks import ghost
+
+    text = "The lighthouse keeper climbed the stairs every evening to light the"
+    shown: list[str] = []
+    remote_ghost, stats = ghost.complete(remote, ghost.at_end(text), CancelToken(),
+                                         shown.append)
+    assert remote_ghost.strip() and shown[-1] == remote_ghost
+    assert 1 <= stats.completion_tokens <= ghost.MAX_TOKENS
+    assert "\n" not in remote_ghost
+    again, _ = ghost.complete(remote, ghost.at_end(text), CancelToken(), lambda _g: None)
+    assert again == remote_ghost  # greedy: the same text, the same ghost

@@ -104,11 +104,11 @@ def test_a_file_of_the_previous_version_keeps_the_users_values(caplog):
 
 
 def test_a_newer_version_keeps_what_this_one_knows(caplog):
-    path = _write({"schema_version": 99, "temperature": 0.1, "ghost_text": True})
+    path = _write({"schema_version": 99, "temperature": 0.1, "voice_rate": 1.5})
     with caplog.at_level(logging.WARNING):
         assert settings.load() == Settings(temperature=0.1)
-    assert "newer version" in caplog.text and "unknown setting 'ghost_text'" in caplog.text
-    assert json.loads(path.with_name("settings.json.v99").read_text())["ghost_text"] is True
+    assert "newer version" in caplog.text and "unknown setting 'voice_rate'" in caplog.text
+    assert json.loads(path.with_name("settings.json.v99").read_text())["voice_rate"] == 1.5
     settings.load()
     assert not [p for p in path.parent.iterdir() if ".bad-" in p.name]  # no copy per start
 

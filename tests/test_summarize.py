@@ -195,3 +195,62 @@ def test_reading_is_reported_as_it_goes_and_never_goes_back(engine):
     # The estimate holds up: after the first of n parts, about 1/n of the reading is done.
     share = 1 / result.parts
     assert share / 2 < at_first_part[0] < share * 2, (at_first_part, result.parts)
+
+
+def test_a_smaller_model_can_read_the_parts_and_the_model_in_use_combines(engine,
+                                                                          test_model_path):
+    """The map on one model, the reduce on another: here the default model reads the
+    parts and Gemma 3 270M (the second test model) combines them."""
+    from writer_app.engine.engine import Engine
+    from writer_app.engine.errors import EngineBusy
+    from writer_app.engine.model_info import read_model_info
+    from writer_app.engine.types import EngineConfig
+    from writer_app.tasks.outline import coverage
+
+    combiner = Engine.load(read_model_info(test_model_path), EngineConfig(context_length_cap=1024))
+    busy = []
+
+    def progress(*stage):
+        stages.append(stage)
+        if stage[0] == "part":
+            # While another model reads the parts, the combining one is the job's: no
+            # background work (ghost text) takes the processor meanwhile.
+            try:
+                combiner.inline("The sea", None, 1, CancelToken(), lambda _p: True)
+            except EngineBusy:
+                busy.append(stage[1])
+
+    try:
+        doc = sections_doc()
+        stages = []
+        result = summarize(doc, combiner, "medium", map_engine=engine, part_tokens=120,
+                           progress=progress)
+    finally:
+        combiner.close()
+    assert busy == list(range(1, result.parts + 1))
+    assert result.map_model == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    n = result.parts
+    assert n > 2 and stages[-1] == ("combine", 1, 1)
+    # Each part fits the budget as the map's model counts it (its own tokenizer).
+    parts = split(doc.blocks, 120, engine.count_tokens)
+    assert len(parts) == n
+    assert len(result.part_summaries) == n and all(result.part_summaries)
+    assert result.summary
+    # Every section reached the parts' summaries (the map read all of them).
+    assert coverage(doc, "\n".join(result.part_summaries)) == 1.0
+
+
+def test_a_document_that_fits_is_read_by_the_model_in_use_alone(engine, test_model_path):
+    from writer_app.engine.engine import Engine
+    from writer_app.engine.model_info import read_model_info
+
+    asked = []
+
+    def load_mapper():
+        asked.append(1)
+        return Engine.load(read_model_info(test_model_path))
+
+    result = summarize(load_document(FIXTURES / "harbour-libreoffice.docx"), engine,
+                       "short", map_engine=load_mapper)
+    assert result.parts == 1 and result.map_model is None and result.summary
+    assert not asked  # the parts' model is loaded only for a document in parts

@@ -228,3 +228,27 @@ def test_recent_files_menu(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.files.sig_opened, timeout=10000):
         window.recent_menu.actions()[1].trigger()
     assert window.editor.toPlainText() == "a.md" and window.files.path == tmp_path / "a.md"
+
+
+def test_a_long_rewrite_shows_how_far_it_got(qtbot, window):
+    """A long text's rewrite has the bar every long job has: the share written so far
+    against the answer's expected length; a short one has none."""
+    paragraph = ("The harbour was rebuilt after the storm, and the fishing boats came back "
+                 "to land their catch on the new pier every morning before dawn. ")
+    window.files.set_text("\n\n".join([paragraph * 3] * 4), None)
+    window.editor.selectAll()
+    bar = window.suggestions.bar
+    shown: list[str] = []
+    window.suggesting.suggest("rewrite")
+    assert not bar.isHidden() and bar.value() == 0
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=120000)
+    shown.append(bar.format())
+    assert shown[0].startswith("Written ") and "of about" in shown[0]
+    window.suggesting.stop()
+    qtbot.waitUntil(lambda: not window.suggesting.running, timeout=30000)
+    assert bar.isHidden()
+    window.files.set_text("A short line to rewrite.", None)
+    window.editor.selectAll()
+    with suggestion_ready(qtbot, window):
+        window.suggesting.suggest("rewrite")
+        assert bar.isHidden()

@@ -104,3 +104,49 @@ def test_stop_keeps_the_parts_that_are_done(qtbot, short_window, town):
     # What Copy and Insert take: the parts done, and the outline of the rest.
     assert all(text in pane.result_text() for text in done.values())
     assert pane.copy_button.isEnabled() and pane.insert_button.isEnabled()
+
+
+def test_a_second_model_named_in_the_settings_reads_the_parts(qtbot, test_model_path, town):
+    """Settings → "Their parts read by": that model summarizes the parts (loaded when the
+    summary starts), the model in use combines them, and the pane says so."""
+    w = MainWindow(Settings(context_length_cap=1024, summary_map_model=str(test_model_path)),
+                   paths.model_search_dirs())
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.host.engine is not None and not w.host.loading, timeout=60000)
+        summaries: list = []
+        w.summary.sig_summary_done.connect(lambda _source, result: summaries.append(result))
+        w.summary.add([town])
+        qtbot.waitUntil(lambda: bool(summaries), timeout=300000)
+        result = summaries[0]
+        assert result.map_model == test_model_path.name and result.parts > 1
+        assert f"(the parts by {test_model_path.name})" in w.summary.progress.text()
+        assert w.host._map is not None and w.host._map[0] == str(test_model_path)
+        # Naming none in the settings closes it; the model in use reads the parts again.
+        w.apply_settings(Settings(context_length_cap=1024))
+        qtbot.waitUntil(lambda: w.host._map is None, timeout=30000)
+    finally:
+        w.summary.stop()
+        w.close()
+        w.deleteLater()
+
+
+def test_a_parts_model_that_cannot_load_is_named_and_the_text_is_kept(qtbot, tmp_path, town):
+    bad = tmp_path / "broken-small.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 60)
+    w = MainWindow(Settings(context_length_cap=1024, summary_map_model=str(bad)),
+                   paths.model_search_dirs())
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.host.engine is not None and not w.host.loading, timeout=60000)
+        w.editor.setPlainText("My own words stay.")
+        w.summary.add([town])
+        qtbot.waitUntil(lambda: not w.summary.busy, timeout=60000)
+        shown = w.summary.progress.text()
+        assert "broken-small.gguf" in shown and "Settings" in shown
+        assert w.editor.toPlainText() == "My own words stay."
+    finally:
+        w.summary.stop()
+        w.editor.document().setModified(False)
+        w.close()
+        w.deleteLater()

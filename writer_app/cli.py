@@ -22,13 +22,14 @@ from writer_app import paths, settings
 from writer_app.documents.model import Document
 from writer_app.engine import memory
 from writer_app.engine.catalog import find_entry, load_catalog
-from writer_app.engine.discovery import discover
+from writer_app.engine.discovery import discover, resolve
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError
 from writer_app.engine.hardware import available_memory
 from writer_app.engine.types import (
     CancelToken,
     ChatMessage,
+    EngineConfig,
     GenerationRequest,
     SpellCheckChoice,
     choices,
@@ -138,6 +139,10 @@ def _build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--outline", action="store_true",
                       help="only the outline: each section's most central sentences, "
                            "chosen without the model (in a moment)")
+    summ.add_argument("--map-model", metavar="NAME_OR_PATH",
+                      help="a smaller, faster model that summarizes a long document's "
+                           "parts; the model (--model) combines them; default: the "
+                           "summary_map_model setting (\"\" for none)")
     _model_options(summ)
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
     _encoding_option(summ)
@@ -177,10 +182,23 @@ def _load_engine(args: argparse.Namespace, prefs: settings.Settings) -> Engine:
         if requests < 0:
             raise WriterError(f"--requests {requests}: give 0 (as the server says) or more")
         return Engine.connect(args.engine, _api_key(args), args.model, requests)
-    config = dataclasses.replace(prefs.engine_config(), backend=args.backend or prefs.backend,
-                                 device=args.device or prefs.device)
     return Engine.load_named(args.model or prefs.model_path or None, _folders(args, prefs),
-                             config, prefs.model_stores())
+                             _engine_config(args, prefs), prefs.model_stores())
+
+
+def _engine_config(args: argparse.Namespace, prefs: settings.Settings) -> EngineConfig:
+    return dataclasses.replace(prefs.engine_config(), backend=args.backend or prefs.backend,
+                               device=args.device or prefs.device)
+
+
+def _load_map_engine(name: str, engine: Engine, args: argparse.Namespace,
+                     prefs: settings.Settings) -> Engine:
+    """The model named to summarize parts, loaded on this computer like --model (the
+    engine itself when it names the same file)."""
+    info = resolve(name, _folders(args, prefs), prefs.model_stores())
+    if not args.engine and info.path.resolve() == engine.info.path.resolve():
+        return engine
+    return Engine.load(info, _engine_config(args, prefs))
 
 
 def _write(piece: str) -> None:
@@ -539,6 +557,12 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
     if args.outline:
         return _print_outline(doc, args.json)
     engine = _load_engine(args, prefs)
+    map_name = prefs.summary_map_model if args.map_model is None else args.map_model
+    try:
+        map_engine = _load_map_engine(map_name, engine, args, prefs) if map_name else None
+    except BaseException:
+        engine.close()
+        raise
     cancel = CancelToken()
     started = time.perf_counter()
     part_times: list[tuple[int, float]] = []  # (part, seconds from the start) as each is done
@@ -554,9 +578,12 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
                                on_piece=None if args.json else _write,
                                budget=args.budget or prefs.summary_budget,
                                on_part=lambda i, _text: part_times.append(
-                                   (i, time.perf_counter() - started)))
+                                   (i, time.perf_counter() - started)),
+                               map_engine=map_engine)
     finally:
         engine.close()
+        if map_engine is not None and map_engine is not engine:
+            map_engine.close()
     if args.json:
         source = {"path": str(doc.path), "type": doc.type, "title": doc.title,
                   "pages": doc.pages, "words": doc.words}
@@ -567,6 +594,7 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
                           "part_seconds": [round(t, 3) for _, t in sorted(part_times)],
                           "seconds": round(result.seconds, 3),
                           "model_seconds": round(result.model_seconds, 3),
+                          "model": engine.info.path.name, "map_model": result.map_model,
                           "source": source}, ensure_ascii=False))
     else:
         print()

@@ -32,6 +32,7 @@ from writer_app.engine.types import (
     DeviceChoice,
     EngineConfig,
     EnglishSpelling,
+    GhostChoice,
     OffloadChoice,
     SamplingOptions,
     SpellCheckChoice,
@@ -83,6 +84,11 @@ class Settings:
     spell_check: SpellCheckChoice = "auto"
     # How much of a long document a summary reads (tasks/summarize.py, READ_TOKENS).
     summary_budget: SummaryBudget = "default"
+    # A smaller, faster model that summarizes a long document's parts (a path or a name;
+    # "": the model in use reads them too). The model in use combines them.
+    summary_map_model: str = ""
+    # The next words offered in grey as the user types (ui/ghost_text.py).
+    ghost_text: GhostChoice = "auto"
     english_spelling: EnglishSpelling = "system"
     # Sampling: the defaults are the engine's own.
     temperature: float = bounded(SamplingOptions.temperature, 0.0, 2.0)

@@ -54,6 +54,11 @@ class FoundModel:
     def usable(self) -> bool:
         return self.info is not None
 
+    @property
+    def is_gguf(self) -> bool:
+        """A GGUF file (Ollama's blobs have no extension), not a Hugging Face folder."""
+        return self.path.suffix.lower() == ".gguf" or self.source == stores_.STORES["ollama"]
+
 
 @dataclass(frozen=True)
 class _Hit:
@@ -276,8 +281,7 @@ def resolve(name_or_path: str | None, folders: Iterable[Path],
         candidate = Path(name_or_path).expanduser()
         if candidate.exists() or os.sep in name_or_path:
             return read_model_info(candidate)
-    models = [m for m in discover(folders, stores) if m.path.suffix.lower() == ".gguf"
-              or m.source == stores_.STORES["ollama"]]
+    models = [m for m in discover(folders, stores) if m.is_gguf]
     usable = [m for m in models if m.info is not None]
     if name_or_path:
         wanted = name_or_path.lower()

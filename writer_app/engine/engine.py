@@ -26,7 +26,9 @@ from writer_app.engine.types import (
     GenerationRequest,
     GenerationResult,
     GenerationStats,
+    InlineStats,
     Priority,
+    SamplingOptions,
     choices,
 )
 
@@ -69,6 +71,15 @@ class ScoresText(Protocol):
 
     def likelihoods(self, before: str, endings: list[str],
                     cancel: CancelToken) -> list[float]: ...
+
+
+@runtime_checkable
+class CompletesInline(Protocol):
+    """A backend with a context of its own for inline completion (ghost text), which
+    keeps what it read for the next request (engine/inline_context.py)."""
+
+    def inline(self, before: str, after: str | None, max_tokens: int, cancel: CancelToken,
+               on_piece: Callable[[str], bool], fresh: bool = False) -> InlineStats: ...
 
 
 @runtime_checkable
@@ -174,6 +185,41 @@ class Engine:
         with self.lanes.slot(priority, cancel):
             scores = self.backend.likelihoods(before, endings, cancel)
         return [float("-inf")] * len(endings) if cancel.cancelled else scores
+
+    def inline(self, before: str, after: str | None, max_tokens: int, cancel: CancelToken,
+               on_piece: Callable[[str], bool], fresh: bool = False) -> InlineStats:
+        """The likeliest text after `before` (and, for a model that fills in the middle,
+        before `after`), each piece to `on_piece` (False: enough). Background work: it
+        never waits (EngineBusy while another request runs) and gives way to the user's.
+        A local model keeps what it read for the next request; another backend gets a
+        raw completion (a server may cache its prompt)."""
+        with self.lanes.slot("background", cancel):
+            if isinstance(self.backend, CompletesInline):
+                return self.backend.inline(before, after, max_tokens, cancel, on_piece, fresh)
+            return self._inline_by_request(before, after, max_tokens, cancel, on_piece)
+
+    def _inline_by_request(self, before: str, after: str | None, max_tokens: int,
+                           cancel: CancelToken, on_piece: Callable[[str], bool]
+                           ) -> InlineStats:
+        enough = CancelToken(parent=cancel)
+        fim = after if after and self.capabilities.fill_in_middle else None
+        request = GenerationRequest(prompt=before, suffix=fim, cancel=enough,
+                                    priority="background", options=SamplingOptions(
+                                        temperature=0.0, top_k=1, repeat_penalty=1.0,
+                                        max_tokens=max_tokens))  # greedy, as locally
+        stats = GenerationStats()
+        inline = InlineStats()
+        start = time.perf_counter()
+        for piece in self.backend.stream(request, stats):
+            if inline.completion_tokens == 0:
+                inline.first_token_seconds = time.perf_counter() - start
+            inline.completion_tokens += 1
+            if not on_piece(piece):
+                enough.cancel()
+                break
+        inline.prompt_tokens = stats.prompt_tokens
+        inline.cancelled = cancel.cancelled
+        return inline
 
     def _check(self, request: GenerationRequest) -> None:
         caps = self.backend.capabilities

@@ -21,6 +21,8 @@ from llama_cpp import llama_chat_format
 from writer_app.engine import hardware, llama_runtime, memory
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
+from writer_app.engine.fim import fim_prompt, fim_tokens
+from writer_app.engine.inline_context import InlineContext
 from writer_app.engine.likelihood import NO_BOS_START, log_probability, prepare
 from writer_app.engine.local_prompt import LocalPrompts
 from writer_app.engine.model_info import ModelInfo
@@ -33,7 +35,13 @@ from writer_app.engine.types import (
     EngineConfig,
     GenerationRequest,
     GenerationStats,
+    InlineStats,
 )
+
+# Ghost text's context (tokens): a few thousand tokens of text before the cursor. Its KV
+# cache is counted in the memory check when it is made (an 8B model's 8k cache is 1 GB).
+INLINE_CONTEXT = 4096
+INLINE_TRIM_STEP = 256
 
 
 class LlamaCppBackend(LocalPrompts):
@@ -48,6 +56,7 @@ class LlamaCppBackend(LocalPrompts):
         self.context_length = memory.context_for(info.context_length,
                                                  config.context_length_cap)
         self.threads = config.threads or hardware.default_threads()
+        self._threads_batch = max(self.threads, hardware.batch_threads())
         # Before any other llama call: the CPU variant for this processor (and any GPU
         # backend library) must be loaded for llama.cpp to see a device at all.
         self.cpu_variant = llama_runtime.ensure_loaded()
@@ -62,7 +71,7 @@ class LlamaCppBackend(LocalPrompts):
                     model_path=str(info.path),
                     n_ctx=self.context_length,
                     n_threads=self.threads,
-                    n_threads_batch=max(self.threads, hardware.batch_threads()),
+                    n_threads_batch=self._threads_batch,
                     n_gpu_layers=self.device.gpu_layers,
                     verbose=False,
                 )
@@ -82,6 +91,13 @@ class LlamaCppBackend(LocalPrompts):
         self._cancel: CancelToken | None = None
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
         self._no_abort = llama_cpp.ggml_abort_callback()  # a NULL function pointer
+        self.fim = fim_tokens(llama_cpp.llama_vocab_fim_pre(self._vocab),
+                              llama_cpp.llama_vocab_fim_suf(self._vocab),
+                              llama_cpp.llama_vocab_fim_mid(self._vocab))
+        if self.fim is not None:
+            self.capabilities = dataclasses.replace(self.capabilities, fill_in_middle=True)
+        # Ghost text's own context, made at its first request (see inline()).
+        self._inline: InlineContext | None = None
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -254,7 +270,58 @@ class LlamaCppBackend(LocalPrompts):
         """Tokens held in the context now (a cancelled prompt evaluation leaves fewer)."""
         return int(self._llm.n_tokens)
 
+    def inline_prompt(self, before: str, after: str | None) -> list[int]:
+        """The prompt of an inline completion: the text before the cursor as a plain
+        completion, or, when the model has FIM tokens and there is text after, a
+        fill-in-the-middle prompt (engine/fim.py)."""
+        bos = self._llm.token_bos() if self._add_bos else None
+        head = self._llm.tokenize(before.encode("utf-8"), add_bos=False, special=False)
+        tail: list[int] = []
+        if self.fim is not None and after:
+            tail = self._llm.tokenize(after.encode("utf-8"), add_bos=False, special=False)
+            tail = tail[:self._inline_size() // 4]
+        # Too long for ghost text's context (a dense script, a small context): the start
+        # goes, a step at a time, so it stays put as the user types (the cache serves).
+        room = self._inline_size() * 3 // 4 - len(tail) - 4
+        if len(head) > room:
+            head = head[-(-(len(head) - room) // INLINE_TRIM_STEP) * INLINE_TRIM_STEP:]
+        if self.fim is None or not after:
+            return ([bos] if bos is not None else []) + head
+        return fim_prompt(head, tail, self.fim, bos)
+
+    def _inline_size(self) -> int:
+        return min(INLINE_CONTEXT, self.context_length)
+
+    def inline(self, before: str, after: str | None, max_tokens: int, cancel: CancelToken,
+               on_piece: Callable[[str], bool], fresh: bool = False) -> InlineStats:
+        """Greedy text after `before` (and before `after`, for a FIM model), each piece
+        to `on_piece` (False: enough), on ghost text's own context: what it read for the
+        last request is reused up to where the prompts differ."""
+        if self._inline is None:
+            size = self._inline_size()
+            if not self.device.offloaded:
+                # The weights are shared: the new context needs its cache and buffers only.
+                shape = memory.Shape.of(self.info)
+                needed = memory.kv_cache_bytes(shape, size) + memory.compute_bytes(shape, size)
+                free = hardware.available_memory()
+                if needed > free:
+                    raise EngineError(f"ghost text needs about {memory.gib(needed)} for its "
+                                      f"context, and {memory.gib(free)} is free")
+            self._inline = InlineContext(self._llm.model, self._vocab, size, self.threads,
+                                         self._threads_batch)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+        def token(t: int) -> bool:
+            text = decoder.decode(self._llm.detokenize([t]))
+            return on_piece(text) if text else True
+
+        return self._inline.complete(self.inline_prompt(before, after), max_tokens, cancel,
+                                     token, fresh)
+
     def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         self._llm.close()
 
 

@@ -197,6 +197,10 @@ class RemoteBackend:
         else:
             body["prompt"] = request.prompt
             path = "/completions"
+            if self.kind == "llama-server":
+                # Keep the prompt's cache for the next request that starts the same way
+                # (ghost text as the user types).
+                body["cache_prompt"] = True
         response = self._open_unless_cancelled(path, body, cancel)
         if response is None:
             stats.finish_reason = "cancelled"

@@ -21,6 +21,8 @@ OffloadChoice = Literal["auto", "off"]
 # How much of a long document a summary reads: all of it, or its most central sentences
 # up to a number of tokens (tasks/summarize.py, READ_TOKENS).
 SummaryBudget = Literal["thorough", "default", "quick"]
+# Ghost text: on, off, or on when the model's first token comes fast enough ("auto").
+GhostChoice = Literal["auto", "on", "off"]
 SpellCheckChoice = Literal["auto", "off", "en_GB", "en_US", "de_DE", "fr", "es_ES", "it_IT",
                            "pt_PT", "nl", "ru_RU"]
 # English spelling when checking automatically: the system's locale says which.
@@ -145,6 +147,17 @@ class GenerationStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: FinishReason = "stop"
+
+
+@dataclass
+class InlineStats:
+    """What an inline completion (ghost text) cost."""
+
+    prompt_tokens: int = 0
+    reused_tokens: int = 0  # of the prompt, found in the context already
+    completion_tokens: int = 0
+    first_token_seconds: float = 0.0
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,18 @@ class RewriteResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# About how long an action's answer is against its text (a rewrite: as long).
+ANSWER_LENGTH = {"shorter": 0.5, "longer": 2.0}
+
+
+def expected_length(action: Action, text: str) -> int:
+    """About how many characters the action's answer will have: what a progress bar
+    measures a streaming answer against. A continuation is as long as the model likes."""
+    if action.use == "insert":
+        return 0
+    return round(len(text) * ANSWER_LENGTH.get(action.name, 1.0))
+
+
 def _answer_room(action: Action, tokens: int) -> int:
     factor = 3 if action.name in ("longer", "continue") else 2
     return factor * tokens + 64

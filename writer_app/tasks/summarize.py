@@ -4,6 +4,8 @@ Each part is summarized, then the part summaries are combined; when they do not 
 together, they are combined in groups, recursively, so every part reaches the end.
 Parts are independent: an engine that serves several requests at once (a server that
 batches) gets as many at a time as it serves; the local engine gets them one by one.
+The parts (the map) may be read by a smaller, faster model than the one that combines
+them (the reduce): the map is most of the reading, the reduce is what the user reads.
 The document is data: it sits between markers, and the instructions say to treat it
 as text to summarize, never as instructions.
 """
@@ -98,13 +100,16 @@ class SummaryResult:
     part_summaries: list[str] = field(default_factory=list)
     # The share of the document's text the model read (1.0: all of it; see budget).
     read_share: float = 1.0
+    # The model that summarized the parts, when it was not the one that combined them.
+    map_model: str | None = None
 
 
 class _Run:
     def __init__(self, engine: Engine, cancel: CancelToken, progress: Progress | None,
                  on_part: Callable[[int, str], None] | None = None,
-                 on_reading: Reading | None = None) -> None:
-        self.engine = engine
+                 on_reading: Reading | None = None, map_engine: Engine | None = None) -> None:
+        self.engine = engine  # combines (and summarizes a document that fits)
+        self.map_engine = map_engine or engine  # summarizes the parts
         self.cancel = cancel
         self.progress = progress
         self.on_part = on_part
@@ -116,8 +121,10 @@ class _Run:
         self._lock = threading.RLock()
 
     def ask(self, text: str, instruction: str, max_tokens: int, shape: str = "medium",
-            on_piece: Callable[[str], None] | None = None) -> str:
-        """The model's answer, kept to `shape`; generation stops once the shape is full."""
+            on_piece: Callable[[str], None] | None = None,
+            engine: Engine | None = None) -> str:
+        """The answer of `engine` (the combining one unless told), kept to `shape`;
+        generation stops once the shape is full."""
         safe = text.replace("</document>", "</ document>")
         shaper = Shaper(shape)
         enough = CancelToken(parent=self.cancel)
@@ -133,7 +140,7 @@ class _Run:
                     on_piece(kept)
 
         request = self.request(safe, instruction, max_tokens, enough)
-        result = self.engine.generate(request, take)
+        result = (engine or self.engine).generate(request, take)
         with self._lock:
             self.model_seconds += result.seconds
             self.tokens_read += result.prompt_tokens
@@ -160,7 +167,8 @@ class _Run:
     def to_read(self, parts: list[Part]) -> int:
         """About how many prompt tokens the job reads: each part with the prompt around
         it, then the parts' summaries again when combining."""
-        around = self.engine.prompt_tokens(self.request("", PART_INSTRUCTION, 1, self.cancel))
+        around = self.map_engine.prompt_tokens(self.request("", PART_INSTRUCTION, 1,
+                                                            self.cancel))
         combining = len(parts) * (PART_MAX_TOKENS // 3) + around if len(parts) > 1 else 0
         return sum(p.tokens for p in parts) + len(parts) * around + combining
 
@@ -188,6 +196,16 @@ class _Run:
         (`fallback(i)` for one the model left empty); the progress counts the parts
         started, and `on_part` hears each part's summary as it is done. Empty once
         cancelled; the first failure stops the others and is raised."""
+        engine = self.map_engine if stage == "part" else self.engine
+        if engine is not self.engine:
+            # The model in use is this job's while another reads its parts: background
+            # work (ghost text) must not take the processor from it meanwhile.
+            with self.engine.lanes.slot("user", self.cancel):
+                return self._each(engine, stage, texts, fallback)
+        return self._each(engine, stage, texts, fallback)
+
+    def _each(self, engine: Engine, stage: str, texts: Sequence[str],
+              fallback: Callable[[int], str]) -> list[str]:
         n = len(texts)
         started = 0
 
@@ -199,7 +217,7 @@ class _Run:
                 started += 1
                 self.report(stage, started, n)
             try:
-                answer = self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS)
+                answer = self.ask(texts[i], PART_INSTRUCTION, PART_MAX_TOKENS, engine=engine)
             except BaseException:
                 self.cancel.cancel()  # no other part starts; those running stop
                 raise
@@ -212,7 +230,7 @@ class _Run:
                     self.on_part(i, answer)
             return answer
 
-        at_once = min(n, max(1, self.engine.capabilities.parallel_requests))
+        at_once = min(n, max(1, engine.capabilities.parallel_requests))
         if at_once == 1:
             answers = []
             for i in range(n):
@@ -248,6 +266,7 @@ def summarize(
     on_part: Callable[[int, str], None] | None = None,
     on_reading: Reading | None = None,
     budget: SummaryBudget = "thorough",
+    map_engine: Engine | Callable[[], Engine | None] | None = None,
 ) -> SummaryResult:
     """Summarize every part of `doc`; the final summary streams through `on_piece`.
     `on_plan` hears how the document is cut in parts before the model starts, and
@@ -255,6 +274,9 @@ def summarize(
     `on_reading` how much of the job's prompts the model has read (after each batch).
     A `budget` other than "thorough" has the model read each section's most central
     sentences only, up to READ_TOKENS in all (every section keeps at least one).
+    A `map_engine` (or a function that loads it, called only for a document in parts)
+    summarizes the parts of a long document (parts sized to its context); `engine`
+    combines them, and summarizes alone a document that fits it in one pass.
 
     `part_tokens` and `combine_tokens` make parts and groups of summaries smaller than
     the context allows (for weak models, and tests).
@@ -265,18 +287,26 @@ def summarize(
         doc = compressed(doc, READ_TOKENS[budget] * CHARS_PER_TOKEN)
     read_share = sum(len(b.text) for b in doc.blocks) / max(1, full)
     # Its own token: a failed part stops the others without cancelling the caller's.
-    run = _Run(engine, CancelToken(parent=cancel), progress, on_part, on_reading)
     instruction, final_tokens = LENGTHS[length]
     # Remembered per run: a long document is split twice (whole context, then smaller
     # parts) and each block is counted only once.
     count = functools.lru_cache(maxsize=None)(engine.count_tokens)
     room = part_budget(engine, max(final_tokens, PART_MAX_TOKENS))
-    if room < MIN_COMBINE_TOKENS:
-        raise EngineError(f"the model's context ({engine.context_length} tokens) is too small "
-                          "to summarize with; raise the context length in the settings")
+    _check_room(engine, room)
     parts = split(doc.blocks, min(room, part_tokens or room), count)
-    if len(parts) > 1 and part_tokens is None and room > DEFAULT_PART_TOKENS:
-        parts = split(doc.blocks, DEFAULT_PART_TOKENS, count)
+    mapper = engine
+    if len(parts) > 1 and map_engine is not None:
+        mapper = (map_engine() if callable(map_engine) else map_engine) or engine
+    run = _Run(engine, CancelToken(parent=cancel), progress, on_part, on_reading, mapper)
+    map_room = part_budget(mapper, PART_MAX_TOKENS)
+    _check_room(mapper, map_room)
+    # Parts are read by the map's model, counted by its tokenizer; never larger than the
+    # combining model reads, or a document cut in one part would not fit it.
+    map_count = count if mapper is engine else functools.lru_cache(maxsize=None)(
+        mapper.count_tokens)
+    most = min(map_room, room, part_tokens or DEFAULT_PART_TOKENS)
+    if len(parts) > 1 and (mapper is not engine or room > most):
+        parts = split(doc.blocks, most, map_count)
     # Each group of summaries must hold at least two, or combining would never end.
     group_budget = max(min(room, combine_tokens or room), MIN_COMBINE_TOKENS)
     if not parts:
@@ -292,13 +322,15 @@ def summarize(
             run.read_all()
         return SummaryResult(summary, len(parts), input_tokens, time.perf_counter() - start,
                              run.model_seconds, run.cancel.cancelled, part_summaries,
-                             read_share)
+                             read_share,
+                             mapper.info.path.name if mapper is not engine and len(parts) > 1
+                             else None)
 
     if len(parts) == 1:
         run.report("summary", 1, 1)
         return done(run.ask(parts[0].text(), instruction, final_tokens, length, on_piece), [])
     summaries = run.each("part", [p.text() for p in parts],
-                         functools.partial(_opening_of, parts, count))
+                         functools.partial(_opening_of, parts, map_count))
     if run.cancel.cancelled:
         return done("", [])
     level = summaries
@@ -318,6 +350,13 @@ def summarize(
         if len(next_level) >= len(level):  # cannot happen: a group holds two or more
             raise EngineError("the summaries did not get shorter when combined")
         level = next_level
+
+
+def _check_room(model: Engine, room: int) -> None:
+    if room < MIN_COMBINE_TOKENS:
+        raise EngineError(f"{model.info.path.name}: its context ({model.context_length} "
+                          "tokens) is too small to summarize with; raise the context "
+                          "length in the settings")
 
 
 def _joined(part: Part) -> str:

@@ -10,6 +10,8 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QPainter,
+    QPaintEvent,
     QTextCursor,
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
@@ -53,6 +55,17 @@ class Editor(QPlainTextEdit):
         self.before_edit: Callable[[], None] = lambda: None
         # Adds to the right-click menu what concerns a document position (spelling).
         self.extend_context_menu: Callable[[QMenu, int], None] = lambda _menu, _at: None
+        # Drawn over the text after it is painted (ghost text), never part of it.
+        self.ghost_overlay: Callable[[QPainter], None] | None = None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.ghost_overlay is not None:
+            painter = QPainter(self.viewport())
+            try:
+                self.ghost_overlay(painter)
+            finally:
+                painter.end()
 
     def target(self) -> tuple[int, int, str]:
         """The selection, or the paragraph (text block) the cursor is in: start, end, text."""

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, Literal, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance
 
 from writer_app.engine.types import CancelToken, Priority
 from writer_app.errors import WriterError
@@ -73,18 +73,37 @@ class _Runnable(QRunnable):
         except WriterError as exc:
             # A job that stops by raising once cancelled (a download) was cancelled, not failed.
             if self.ctx.cancel.cancelled:
-                self.signals.sig_cancelled.emit()
+                self._emit(self.signals.sig_cancelled)
             else:
-                self.signals.sig_failed.emit(str(exc))
+                self._emit(self.signals.sig_failed, str(exc))
             return
         except Exception as exc:  # a bug must reach the user as a message, not kill the app
+            if self._gone():
+                return
             log.exception("background job failed")
-            self.signals.sig_failed.emit(f"unexpected error: {type(exc).__name__}: {exc}")
+            self._emit(self.signals.sig_failed, f"unexpected error: {type(exc).__name__}: {exc}")
             return
         if self.ctx.cancel.cancelled:
-            self.signals.sig_cancelled.emit()
+            self._emit(self.signals.sig_cancelled)
         else:
-            self.signals.sig_done.emit(result)
+            self._emit(self.signals.sig_done, result)
+
+    def _gone(self) -> bool:
+        """The window (and this job's signals) went away while the job ran."""
+        try:
+            self.signals.objectName()
+        except RuntimeError:
+            return True
+        return False
+
+    def _emit(self, signal: SignalInstance, *args: object) -> None:
+        """Tell the GUI, unless the window went away meanwhile (closed mid-job): nobody
+        is left to tell."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            if not self._gone():
+                raise
 
 
 class Job(Generic[T]):

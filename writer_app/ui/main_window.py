@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import settings
+from writer_app.engine.engine import Engine
 from writer_app.tasks.actions import all_actions
 from writer_app.tasks.spelling import SpellSession
 from writer_app.ui import layout_memory, operations
@@ -29,6 +30,7 @@ from writer_app.ui.drops import Drops
 from writer_app.ui.editor import Editor
 from writer_app.ui.files import SAVE_WAIT_S, Files
 from writer_app.ui.find_bar import FindBar
+from writer_app.ui.ghost_control import GhostControl
 from writer_app.ui.jobs import JobRunner
 from writer_app.ui.model_control import ModelControl, StatusWidgets
 from writer_app.ui.model_host import ModelHost
@@ -57,6 +59,9 @@ class MainWindow(QMainWindow):
         self._setup_menus()
         self._setup_flows(folders)
         self._setup_menu_actions()
+        self.ghosts = GhostControl(self.editor, self.runner, self.host, lambda: self.prefs,
+                                   self.apply_settings, self.toolbar,
+                                   lambda m: self.statusBar().showMessage(m, 5000), self)
         self._setup_connections()
         layout_memory.fit_to_screen(self, 1100, 720)
         layout_memory.restore(self)
@@ -86,7 +91,8 @@ class MainWindow(QMainWindow):
                                            self.editor.selection_or_whole, self)
         self.translation_dock = self._dock("Translation", self.translation, "translation")
         self.summary = SummaryPane(self.runner, self.host.take, self._text_to_summarize,
-                                   lambda: self.prefs.summary_budget, self)
+                                   lambda: self.prefs.summary_budget, self,
+                                   map_engine=self._summary_map_engine)
         self.summary_dock = self._dock("Summary", self.summary, "summary")
         self.tabifyDockWidget(self.suggestion_dock, self.translation_dock)
         self.tabifyDockWidget(self.translation_dock, self.summary_dock)
@@ -214,6 +220,13 @@ class MainWindow(QMainWindow):
 
 
     # --- what the panes take from the editor ----------------------------------------------
+    def _summary_map_engine(self) -> Engine | None:
+        """The model the settings name for a long document's parts (on the inference lane,
+        as a summary starts)."""
+        prefs = self.prefs
+        return self.host.take_map(prefs.summary_map_model, list(self.models.folders),
+                                  prefs.engine_config(), prefs.model_stores())
+
     def _text_to_summarize(self) -> tuple[str, str]:
         """The selection, or the whole text; and what to call it."""
         text, span = self.editor.selection_or_all()
@@ -246,7 +259,7 @@ class MainWindow(QMainWindow):
         self.encoding_label.setToolTip(note)
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.prefs, self)
+        dialog = SettingsDialog(self.prefs, self, self.models.found)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             self.apply_settings(dialog.result_settings)
 
@@ -264,6 +277,11 @@ class MainWindow(QMainWindow):
         operations.save_settings(self.runner, new,
                                  lambda m: self.statusBar().showMessage(m, 5000))
         self.suggestions.set_actions(all_actions(new.custom_actions))
+        if old.ghost_text != new.ghost_text:
+            self.ghosts.follow_settings()
+        if ((old.summary_map_model, old.engine_config())
+                != (new.summary_map_model, new.engine_config())):
+            self.host.drop_map()  # the next summary loads the one named now, as set now
         if not self.models.servers.settings_changed():  # a server taken back is left
             self.models.reload(old, new)
 

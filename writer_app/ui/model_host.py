@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from writer_app.engine.discovery import resolve
 from writer_app.engine.engine import Engine
 from writer_app.engine.types import EngineConfig
 from writer_app.errors import WriterError
@@ -34,6 +35,9 @@ class ModelHost(QObject):
         self._lock = threading.Lock()  # the swap (inference lane) against close (GUI)
         self._closed = False
         self._loads = 0  # loads queued or running
+        # The smaller model that reads a long document's parts (by the name it was asked
+        # by), loaded the first time a summary wants it: used and closed on the lane.
+        self._map: tuple[str, Engine] | None = None
 
     @property
     def loading(self) -> bool:
@@ -59,6 +63,45 @@ class ModelHost(QObject):
         folders = list(folders)
         self._swap_in(Path(name_or_path).name if name_or_path else "the default model",
                       lambda: Engine.load_named(name_or_path, folders, config, stores))
+
+    def take_map(self, name: str, folders: list[Path], config: EngineConfig,
+                 stores: list[str]) -> Engine | None:
+        """The model named to summarize a long document's parts, for a summary starting
+        on the inference lane: loaded the first time, kept while it is asked for. None
+        when no model is named, or it is the model in use. A model that cannot be loaded
+        raises a WriterError that names it and says where to change it."""
+        if not name:
+            self.drop_map_now()
+            return None
+        if self._map is not None and self._map[0] == name:
+            return self._map[1]
+        self.drop_map_now()
+        try:
+            info = resolve(name, folders, stores)
+            current = self._engine
+            if current is not None and current.info.path.resolve() == info.path.resolve():
+                return None
+            engine = Engine.load(info, config)
+        except WriterError as exc:
+            raise WriterError(f"The model for the parts of long documents ({name}): {exc}. "
+                              "Choose another one, or none, in Settings.") from None
+        with self._lock:
+            if self._closed:
+                engine.close()
+                raise WriterError("closed during the load")
+            self._map = (name, engine)
+        return engine
+
+    def drop_map(self) -> None:
+        """Close the parts' model (the settings no longer name it), on the inference lane."""
+        self.runner.run(lambda _ctx: self.drop_map_now(), lane="inference", cancellable=False)
+
+    def drop_map_now(self) -> None:
+        """Close the parts' model; on the inference lane only."""
+        with self._lock:
+            held, self._map = self._map, None
+        if held is not None:
+            held[1].close()
 
     def use_server(self, url: str, api_key: str | None, model: str | None,
                 requests: int = 0) -> None:
@@ -109,3 +152,4 @@ class ModelHost(QObject):
             engine, self._engine = self._engine, None
         if engine is not None:
             self.runner.run(lambda _ctx: engine.close(), lane="inference", cancellable=False)
+        self.drop_map()

@@ -26,7 +26,7 @@ from writer_app.tasks.actions import Action
 from writer_app.tasks.languages import Language
 from writer_app.tasks.outline import Outline
 from writer_app.tasks.proofread import run_writing_action
-from writer_app.tasks.rewrite import RewriteResult
+from writer_app.tasks.rewrite import RewriteResult, expected_length
 from writer_app.tasks.spelling import SpellSession
 from writer_app.tasks.summarize import Length, SummaryResult
 from writer_app.tasks.translate import Translation
@@ -62,17 +62,22 @@ def suggest(runner: JobRunner, engine: EngineSource, action: Action, original: s
             callbacks: Callbacks[RewriteResult],
             spell: Callable[[], SpellSession] | None = None) -> Job[RewriteResult]:
     """A writing action on `original` (a proofread checks spelling first, with `spell`'s
-    session); progress reports tokens per second."""
+    session); progress reports ("speed", tokens per second) and ("written", characters
+    so far, about how many the answer will have)."""
+    expected = expected_length(action, original)
 
     def work(ctx: JobContext) -> RewriteResult:
-        started, count = time.perf_counter(), 0
+        started, count, written = time.perf_counter(), 0, 0
 
         def piece(text: str) -> None:
-            nonlocal count
+            nonlocal count, written
             count += 1
+            written += len(text)
             ctx.text(text)
             if count % 8 == 0:
-                ctx.progress(count / (time.perf_counter() - started))
+                ctx.progress(("speed", count / (time.perf_counter() - started)))
+                if expected:
+                    ctx.progress(("written", written, expected))
 
         return run_writing_action(engine(), action, original, spell() if spell else None,
                                   instruction=instruction, options=options,
@@ -100,10 +105,13 @@ def translate(runner: JobRunner, engine: EngineSource, text: str, target: Langua
 
 def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Length,
               callbacks: Callbacks[SummaryResult],
-              budget: SummaryBudget = "thorough") -> Job[SummaryResult]:
+              budget: SummaryBudget = "thorough",
+              map_engine: Callable[[], Engine | None] = lambda: None) -> Job[SummaryResult]:
     """The whole document; progress reports (stage, part, parts) as parts start,
     ("plan", Plan) before the model starts, ("part done", index, summary) as each
-    part's summary is done, and ("read", tokens read, of about how many) as it reads."""
+    part's summary is done, and ("read", tokens read, of about how many) as it reads.
+    `map_engine` gives the model that reads a long document's parts, if not the engine
+    (asked only for a document in parts)."""
     from writer_app.tasks.summarize import summarize as summarize_document
 
     def work(ctx: JobContext) -> SummaryResult:
@@ -113,7 +121,7 @@ def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Le
                                   on_plan=lambda plan: ctx.progress(("plan", plan)),
                                   on_part=lambda i, text: ctx.progress(("part done", i, text)),
                                   on_reading=lambda read, of: ctx.progress(("read", read, of)),
-                                  budget=budget)
+                                  budget=budget, map_engine=map_engine)
 
     return _run(runner, work, callbacks, lane="inference")
 

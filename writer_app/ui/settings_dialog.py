@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app import settings
+from writer_app.engine.discovery import FoundModel
 from writer_app.engine.stores import STORES
 from writer_app.errors import WriterError
 from writer_app.settings import Settings
@@ -42,6 +44,9 @@ CHOICE_LABELS = {
     ("device", "mps"): "Apple MPS",
     ("spell_check", "auto"): "Each paragraph in its own language",
     ("spell_check", "off"): "Off",
+    ("ghost_text", "auto"): "On when the model answers within 300 ms",
+    ("ghost_text", "on"): "On",
+    ("ghost_text", "off"): "Off",
     ("summary_budget", "thorough"): "Read every word (slow for a book)",
     ("summary_budget", "default"): "Read each section's key sentences (about 12,000 tokens)",
     ("summary_budget", "quick"): "Read fewer key sentences (about 4,000 tokens)",
@@ -53,7 +58,8 @@ CHOICE_LABELS = {
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, prefs: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, prefs: Settings, parent: QWidget | None = None,
+                 models: Sequence[FoundModel] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.prefs = prefs
@@ -73,6 +79,8 @@ class SettingsDialog(QDialog):
         self.spell_check = self._choice("spell_check")
         self.english_spelling = self._choice("english_spelling")
         self.summary_budget = self._choice("summary_budget")
+        self.summary_map_model = self._map_model_choice(models)
+        self.ghost_text = self._choice("ghost_text")
         # Other apps' model stores, each looked in unless turned off.
         self.stores = {store: QCheckBox(label, self) for store, label in STORES.items()}
         for store, box in self.stores.items():
@@ -107,7 +115,9 @@ class SettingsDialog(QDialog):
                               ("transformers device", self.device),
                               ("Spelling", self.spell_check),
                               ("English spelling", self.english_spelling),
-                              ("Summaries of long documents", self.summary_budget)):
+                              ("Summaries of long documents", self.summary_budget),
+                              ("Their parts read by", self.summary_map_model),
+                              ("Ghost text", self.ghost_text)):
             form.addRow(label, widget)
         form.addRow("Models of other apps", sources)
         form.addRow("Requests at once to a server", self.server_requests)
@@ -151,6 +161,23 @@ class SettingsDialog(QDialog):
         box.setCurrentIndex(box.findData(getattr(self.prefs, name)))
         return box
 
+    def _map_model_choice(self, models: Sequence[FoundModel]) -> QComboBox:
+        """The model in use, or a smaller one found on this computer, smallest first."""
+        box = QComboBox(self)
+        box.addItem("The model in use", "")
+        usable = [(m, m.info) for m in models if m.info is not None and m.is_gguf]
+        for model, info in sorted(usable, key=lambda pair: pair[1].file_size):
+            box.addItem(f"{model.label} ({info.parameters_label}, {model.source})",
+                        str(model.path))
+        current = self.prefs.summary_map_model
+        if current and box.findData(current) < 0:
+            box.addItem(current, current)  # named by hand, or not found this time
+        box.setCurrentIndex(box.findData(current))
+        box.setToolTip("A smaller, faster model that summarizes the parts of a long "
+                       "document; the model in use combines them. Faster, and the parts' "
+                       "summaries are the smaller model's.")
+        return box
+
     def values(self) -> Settings:
         """The edited settings; a bad custom action list raises WriterError."""
         try:
@@ -169,6 +196,8 @@ class SettingsDialog(QDialog):
             device=self.device.currentData(), spell_check=self.spell_check.currentData(),
             english_spelling=self.english_spelling.currentData(), custom_actions=custom,
             summary_budget=self.summary_budget.currentData(),
+            summary_map_model=self.summary_map_model.currentData(),
+            ghost_text=self.ghost_text.currentData(),
             model_sources_off=[s for s, box in self.stores.items() if not box.isChecked()],
             server_requests=self.server_requests.value(),
             allowed_servers=[self.allowed.item(i).text() for i in range(self.allowed.count())])

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from writer_app import settings
 from writer_app.tasks.actions import Action
-from writer_app.tasks.rewrite import RewriteResult
+from writer_app.tasks.rewrite import RewriteResult, expected_length
 from writer_app.tasks.spelling import SpellSession
 from writer_app.ui import operations
 from writer_app.ui.editor import Editor
 from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.model_host import ModelHost
 from writer_app.ui.suggestion_pane import SuggestionPane
+
+# A text this long (characters) takes a while to rewrite: a bar shows how far it got.
+LONG_TEXT = 1200
 
 
 @dataclass
@@ -78,7 +82,8 @@ class SuggestionFlow(QObject):
         if self.host.engine is None and not self.host.loading:
             self.pane.show_message("No model is loaded.")
             return
-        self.pane.start(pending.action.label)
+        self.pane.start(pending.action.label, long=len(pending.original) >= LONG_TEXT
+                        and expected_length(pending.action, pending.original) > 0)
         self.show_pane()
         prefs = self.prefs()
         # Regenerating asks for another wording: not below the user's temperature.
@@ -96,10 +101,16 @@ class SuggestionFlow(QObject):
                 done=lambda result: self._done(pending, result) if current() else None,
                 failed=lambda message: self._ended(message) if current() else None,
                 cancelled=lambda: self._ended("Stopped.") if current() else None,
-                progress=lambda tps: self.sig_speed.emit(f"{tps:.0f} tokens/s")
-                if current() else None,
+                progress=lambda report: self._progress(report) if current() else None,
                 text=lambda piece: self.pane.append(piece) if current() else None),
             self.spell)
+
+    def _progress(self, report: tuple[Any, ...]) -> None:
+        if report[0] == "speed":
+            self.sig_speed.emit(f"{report[1]:.0f} tokens/s")
+        elif not self.pane.bar.isHidden():  # a long text's (see start)
+            self.pane.bar.advance(report[1], report[2], f"Written {report[1]:,} of about "
+                                  f"{report[2]:,} characters")
 
     def _done(self, pending: Pending, result: RewriteResult) -> None:
         self.sig_speed.emit("")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from writer_app.tasks.actions import Action
 from writer_app.tasks.diff import Change
+from writer_app.ui.job_progress import JobProgress
 from writer_app.ui.streaming import append_text
 
 
@@ -62,6 +63,7 @@ class SuggestionPane(QWidget):
                              self)
         self.status.setWordWrap(True)
         self.view = QTextBrowser(self)
+        self.bar = JobProgress(self)  # a long text's rewrite: how far, how long is left
         self.accept_button = QPushButton("Accept", self)
         self.reject_button = QPushButton("Reject", self)
         self.regenerate_button = QPushButton("Regenerate", self)
@@ -78,6 +80,7 @@ class SuggestionPane(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.instruction)
         layout.addWidget(self.status)
+        layout.addWidget(self.bar)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
@@ -100,16 +103,23 @@ class SuggestionPane(QWidget):
     def set_state(self, state: str) -> None:
         """idle, running, or ready (a suggestion waits for Accept or Reject)."""
         running = state == "running"
+        if not running:
+            self.bar.finish()
         self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.accept_button.setEnabled(state == "ready")
         self.reject_button.setEnabled(state == "ready")
         self.regenerate_button.setEnabled(state == "ready")
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, long: bool = False) -> None:
+        """A suggestion is being written; a `long` one shows how far it got."""
         self.view.clear()
         self.status.setText(f"{label}…")
         self.set_state("running")
+        if long:
+            self.bar.start("Reading the text…")
+        else:
+            self.bar.finish()
 
     def append(self, text: str) -> None:
         append_text(self.view, text)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from writer_app.documents.loader import LABELS, SUPPORTED_SUFFIXES
 from writer_app.documents.model import Document
+from writer_app.engine.engine import Engine
 from writer_app.engine.types import SummaryBudget
 from writer_app.net import is_web_address
 from writer_app.tasks.outline import Outline
@@ -82,10 +83,14 @@ class SummaryPane(QWidget):
     def __init__(self, runner: JobRunner, engine: operations.EngineSource,
                  own_text: Callable[[], tuple[str, str]],
                  budget: Callable[[], SummaryBudget] = lambda: "thorough",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 map_engine: Callable[[], Engine | None] = lambda: None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.engine = engine
+        # The smaller model that reads a long document's parts (None: the engine does),
+        # taken on the inference lane when a summary starts.
+        self.map_engine = map_engine
         self.budget = budget  # how much of a long document to read (the settings say)
         self.own_text = own_text  # () -> (text, what it is: "the selection" or the file name)
         self.queue: deque[Source | _OwnText] = deque()
@@ -381,14 +386,16 @@ class SummaryPane(QWidget):
             read = ("" if result.read_share >= 0.999 else
                     f", from its key sentences ({100 * result.read_share:.0f}% of the text; "
                     "Settings → Summaries of long documents reads every word)")
+            by = f" (the parts by {result.map_model})" if result.map_model else ""
             self.progress.setText(f"{doc.title}: summarized {result.parts} part"
-                                  f"{'s' if result.parts != 1 else ''} in "
+                                  f"{'s' if result.parts != 1 else ''}{by} in "
                                   f"{result.seconds:.0f} s{read}.{notes}")
             self.sig_summary_done.emit(source, result)
             self._next()
 
         self.job = operations.summarize(self.runner, self.engine, doc, length,
-                                        budget=self.budget(), callbacks=operations.Callbacks(
+                                        budget=self.budget(), map_engine=self.map_engine,
+                                        callbacks=operations.Callbacks(
                                             done=done, failed=self._failed,
                                             cancelled=self._stopped, progress=progress,
                                             text=self._summary_piece))
