@@ -145,6 +145,14 @@ def _build_parser() -> argparse.ArgumentParser:
                            "summary_map_model setting (\"\" for none)")
     _model_options(summ)
     summ.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask = sub.add_parser("ask", help="ask a document a question; the answer cites its "
+                         "passages (heading, page, quote)")
+    ask.add_argument("file", help="a file, or a web page's address (downloaded once)")
+    ask.add_argument("question")
+    _model_options(ask)
+    ask.add_argument("--json", action="store_true", help="print answer, citations and "
+                     "passages_considered as one JSON object")
+    _encoding_option(ask)
     _encoding_option(summ)
     return parser
 
@@ -601,6 +609,28 @@ def _cmd_summarize(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 130 if result.cancelled else 0
 
 
+def _cmd_ask(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.tasks.ask import ask
+
+    doc = _read_source(args.file, args.encoding)  # a bad file is reported before the model loads
+    engine = _load_engine(args, prefs)
+    cancel = CancelToken()
+    try:
+        with _interrupt_cancels(cancel):
+            answer = ask(doc, engine, args.question, cancel=cancel,
+                         on_piece=None if args.json else _write)
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps({**answer.to_json(), "source": str(doc.path)}, ensure_ascii=False))
+        return 130 if answer.cancelled else 0
+    print()
+    for c in answer.citations:
+        where = c.heading + (f", page {c.page}" if c.page else "")
+        print(f"  [{where or 'block ' + str(c.block)}] \"{c.quote}\"")
+    return 130 if answer.cancelled else 0
+
+
 def _print_outline(doc: Document, as_json: bool) -> int:
     from writer_app.tasks.outline import outline
 
@@ -651,6 +681,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_spell(args, prefs)
         if args.command == "summarize":
             return _cmd_summarize(args, prefs)
+        if args.command == "ask":
+            return _cmd_ask(args, prefs)
         return _cmd_generate(args, prefs)
     except WriterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

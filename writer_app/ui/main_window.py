@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.translation.sig_insert.connect(self.editor.insert_block)
         self.translation.sig_replace.connect(lambda text, span: self.editor.replace(span, text))
         self.summary.sig_insert.connect(self.editor.insert_block)
+        self.summary.ask_box.sig_show_in_editor.connect(self._show_passage)
         self.files.sig_title_changed.connect(self.setWindowTitle)
         self.files.sig_status.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.files.sig_encoding.connect(self._show_encoding)
@@ -220,6 +221,16 @@ class MainWindow(QMainWindow):
 
 
     # --- what the panes take from the editor ----------------------------------------------
+    def _show_passage(self, text: str) -> None:
+        """A cited passage of the writer's own text: the cursor goes there, selecting
+        its start (the passage is the Markdown block as read, so its opening is found)."""
+        opening = " ".join(text.split()[:8])
+        found = self.editor.document().find(opening)
+        if not found.isNull():
+            self.editor.setTextCursor(found)
+            self.editor.ensureCursorVisible()
+            self.editor.setFocus()
+
     def _summary_map_engine(self) -> Engine | None:
         """The model the settings name for a long document's parts (on the inference lane,
         as a summary starts)."""

@@ -23,6 +23,7 @@ from writer_app.engine.engine import Engine
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import SamplingOptions, SummaryBudget
 from writer_app.tasks.actions import Action
+from writer_app.tasks.ask import Answer
 from writer_app.tasks.languages import Language
 from writer_app.tasks.outline import Outline
 from writer_app.tasks.proofread import run_writing_action
@@ -122,6 +123,17 @@ def summarize(runner: JobRunner, engine: EngineSource, doc: Document, length: Le
                                   on_part=lambda i, text: ctx.progress(("part done", i, text)),
                                   on_reading=lambda read, of: ctx.progress(("read", read, of)),
                                   budget=budget, map_engine=map_engine)
+
+    return _run(runner, work, callbacks, lane="inference")
+
+
+def ask(runner: JobRunner, engine: EngineSource, doc: Document, question: str,
+        callbacks: Callbacks[Answer]) -> Job[Answer]:
+    """`question` put to `doc` (tasks/ask.py); the answer streams as text."""
+    from writer_app.tasks.ask import ask as ask_document
+
+    def work(ctx: JobContext) -> Answer:
+        return ask_document(doc, engine(), question, cancel=ctx.cancel, on_piece=ctx.text)
 
     return _run(runner, work, callbacks, lane="inference")
 

@@ -41,6 +41,7 @@ from writer_app.net import is_web_address
 from writer_app.tasks.outline import Outline
 from writer_app.tasks.summarize import Plan, SummaryResult
 from writer_app.ui import operations
+from writer_app.ui.ask_box import AskBox
 from writer_app.ui.job_progress import JobProgress
 from writer_app.ui.jobs import Job, JobRunner
 from writer_app.ui.streaming import append_text
@@ -127,6 +128,8 @@ class SummaryPane(QWidget):
         self.parts_toggle.toggled.connect(self._fold)
         self.parts_view = QTextEdit(self)
         self.parts_view.setReadOnly(True)
+        # Questions to the document summarized last (its whole text, not the summary).
+        self.ask_box = AskBox(runner, engine, self)
         self.stop_button = QPushButton("Stop", self)
         self.copy_button = QPushButton("Copy", self)
         self.insert_button = QPushButton("Insert", self)
@@ -144,6 +147,7 @@ class SummaryPane(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.reading)
         layout.addWidget(self.output, 1)
+        layout.addWidget(self.ask_box, 1)
         layout.addWidget(self.parts_toggle)
         layout.addWidget(self.parts_view, 2)
         layout.addLayout(buttons)
@@ -338,6 +342,7 @@ class SummaryPane(QWidget):
 
     def _summarize(self, source: Source, doc: Document) -> None:
         length = self.length.currentData()
+        self.ask_box.set_document(doc, own=isinstance(source, Document))
         kind = "Your text" if isinstance(source, Document) else LABELS.get(doc.type, doc.type)
         self.progress.setText(f"{kind}, {doc.words} words: summarizing…")
 
