@@ -114,6 +114,18 @@ def test_bundled_outline_ranks_sentences_offline_without_the_trimmed_data(bundle
     assert not (internal / "setuptools").exists()
 
 
+def test_bundled_ask_ranks_and_cites_offline(bundle, tmp_path):
+    """rank-bm25 and the ask command in the bundle, with its default model."""
+    env = {**os.environ, "WRITER_HOME": str(tmp_path)}
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "ask",
+                           str(ROOT / "tests" / "fixtures" / "harbour-libreoffice.docx"),
+                           "What do the cranes cost?",
+                           "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["answer"] and any("Cranes" in c["quote"] for c in out["citations"])
+
+
 def test_bundled_spell_checker_unpacks_its_dictionaries(bundle, tmp_path):
     source = tmp_path / "draft.txt"
     source.write_text("The harbour was busy becuase of the storm.\n", encoding="utf-8")
