@@ -67,7 +67,7 @@ class InlineContext:
             self.held = []
             L.llama_memory_clear(L.llama_get_memory(self.ctx), True)
         # The last prompt token is read again when all is held: its logits start the answer.
-        keep = min(_common_prefix(self.held, prompt), len(prompt) - 1)
+        keep = min(common_prefix(self.held, prompt), len(prompt) - 1)
         if not L.llama_memory_seq_rm(L.llama_get_memory(self.ctx), 0, keep, -1):
             keep = 0
             L.llama_memory_clear(L.llama_get_memory(self.ctx), True)
@@ -135,7 +135,8 @@ class InlineContext:
             self.ctx = None
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many tokens, from the first, the two lists share."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:

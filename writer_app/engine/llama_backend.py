@@ -22,7 +22,7 @@ from writer_app.engine import hardware, llama_runtime, memory
 from writer_app.engine.chat_template import render_chat
 from writer_app.engine.errors import EngineError
 from writer_app.engine.fim import fim_prompt, fim_tokens
-from writer_app.engine.inline_context import InlineContext
+from writer_app.engine.inline_context import InlineContext, common_prefix
 from writer_app.engine.likelihood import NO_BOS_START, log_probability, prepare
 from writer_app.engine.local_prompt import LocalPrompts
 from writer_app.engine.model_info import ModelInfo
@@ -259,11 +259,7 @@ class LlamaCppBackend(LocalPrompts):
 
     def _cached(self, tokens: list[int]) -> int:
         """How many of `tokens`, from the first, the context holds already."""
-        held = self._llm.input_ids[:self._llm.n_tokens].tolist()
-        same = 0
-        while same < min(len(held), len(tokens)) and held[same] == tokens[same]:
-            same += 1
-        return same
+        return common_prefix(self._llm.input_ids[:self._llm.n_tokens].tolist(), tokens)
 
     @property
     def cached_tokens(self) -> int:

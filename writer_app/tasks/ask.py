@@ -133,16 +133,19 @@ class Index:
         self.passages = passages
         corpus = [words(f"{p.heading} {p.text}") or ["\0"] for p in passages]
         self.bm25 = BM25Okapi(corpus) if passages else None
+        self._words = [set(c) for c in corpus]  # for coverage, tokenized once
 
     def ranked(self, question: str) -> list[tuple[float, Passage]]:
         """The passages, best first, with their scores."""
         if self.bm25 is None:
             return []
-        scores = self.bm25.get_scores(words(question))
+        asked = words(question)
+        scores = self.bm25.get_scores(asked)
         # In a document of two or three passages BM25 gives every shared word no weight
         # (its IDF is zero): the share of the question's words breaks the ties.
+        shared = set(asked)
         order = sorted(range(len(self.passages)),
-                       key=lambda i: (-scores[i], -coverage(question, self.passages[i])))
+                       key=lambda i: (-scores[i], -len(shared & self._words[i])))
         return [(float(scores[i]), self.passages[i]) for i in order]
 
 

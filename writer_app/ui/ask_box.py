@@ -6,6 +6,7 @@ moves the editor's cursor there."""
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import (
@@ -18,9 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.documents.model import Document
-from writer_app.tasks.ask import Answer, passages_of
 from writer_app.ui import operations
 from writer_app.ui.jobs import Job, JobRunner
+
+if TYPE_CHECKING:  # the ranking's library loads with the first question
+    from writer_app.tasks.ask import Answer
 
 
 class AskBox(QWidget):
@@ -110,10 +113,8 @@ class AskBox(QWidget):
                 html.append(f'<li><a href="cite:{i}">{escape(where or "(no heading)")}</a>: '
                             f"“{escape(c.quote)}”")
                 if i == opened and self.document is not None:
-                    passage = next((p for p in passages_of(self.document)
-                                    if p.block == c.block), None)
-                    if passage is not None:
-                        html.append(f"<blockquote>{escape(passage.text)}</blockquote>")
+                    passage = self.document.blocks[c.block].text
+                    html.append(f"<blockquote>{escape(passage)}</blockquote>")
                 html.append("</li>")
             html.append("</ol>")
         self.answer.setHtml("".join(html))
@@ -124,9 +125,6 @@ class AskBox(QWidget):
         i = int(url.path())
         citation = self.result.citations[i]
         if self.own and self.document is not None:
-            passage = next((p for p in passages_of(self.document) if p.block == citation.block),
-                           None)
-            if passage is not None:
-                self.sig_show_in_editor.emit(passage.text)
-                return
+            self.sig_show_in_editor.emit(self.document.blocks[citation.block].text)
+            return
         self._show(self.question.text().strip(), self.result, opened=i)

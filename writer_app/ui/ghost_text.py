@@ -214,13 +214,13 @@ class GhostText(QObject):
 
     def take(self, part: str) -> None:
         """Put `part` of the ghost in the text, as typing would (one undo step)."""
+        if self.editor.isReadOnly():
+            return
         rest = self.text[len(part):]
         self._walking = True
         cursor = self.editor.textCursor()
         # An edit block of its own: Qt would merge a plain insert into the typing before
         # it, and one undo would take the writer's words away with the ghost's.
-        if self.editor.isReadOnly():
-            return
         cursor.beginEditBlock()
         cursor.insertText(part)
         # A character put in and taken out: Qt would otherwise merge the typing that
@@ -248,7 +248,8 @@ class GhostText(QObject):
             typed = self._between(position, position + added)
             self._walking = False
             if self.text.startswith(typed) and position == self.at:
-                self.text, self.at = self.text[added:], position + added
+                # `added` counts UTF-16 units (Qt's positions); the ghost is a str.
+                self.text, self.at = self.text[len(typed):], position + added
                 if not self.text:
                     self.timer.start(self.delay_ms())
                 self.editor.viewport().update()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from writer_app import settings
 from writer_app.documents.model import Decoded, Document
@@ -23,7 +23,6 @@ from writer_app.engine.engine import Engine
 from writer_app.engine.model_info import ModelInfo
 from writer_app.engine.types import SamplingOptions, SummaryBudget
 from writer_app.tasks.actions import Action
-from writer_app.tasks.ask import Answer
 from writer_app.tasks.languages import Language
 from writer_app.tasks.outline import Outline
 from writer_app.tasks.proofread import run_writing_action
@@ -33,6 +32,9 @@ from writer_app.tasks.summarize import Length, SummaryResult
 from writer_app.tasks.translate import Translation
 from writer_app.ui import file_ops
 from writer_app.ui.jobs import Job, JobContext, JobRunner, Lane
+
+if TYPE_CHECKING:
+    from writer_app.tasks.ask import Answer
 
 T = TypeVar("T")
 # Called on the inference lane when a job starts: the engine to use (raises when none).
