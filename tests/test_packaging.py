@@ -42,6 +42,16 @@ def test_bundle_holds_the_model_and_leaves_out_torch(bundle):
     assert list(bundle.glob("Writer-*-linux-*.tar.gz"))
 
 
+def test_bundle_fits_in_350_mb_without_debug_symbols(bundle):
+    """Issue 17's budget, model included. Stripping is what keeps it there (libpython's
+    symbols alone are 17 MB)."""
+    files = [p for p in (bundle / "Writer").rglob("*") if p.is_file() and not p.is_symlink()]
+    assert sum(p.stat().st_size for p in files) <= 350_000_000
+    (libpython,) = (bundle / "Writer" / "_internal").glob("libpython3*.so*")
+    with libpython.open("rb") as f:
+        assert ELFFile(f).get_section_by_name(".symtab") is None
+
+
 def test_self_test_runs_offline_inside_the_bundle(bundle, tmp_path):
     before = files_in(bundle / "Writer")
     home = tmp_path / "home"
