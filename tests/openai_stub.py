@@ -20,6 +20,7 @@ class Stub:
     busy_once: bool = False  # the first chat request gets 429 with Retry-After: 1
     silent: bool = False  # a chat request is accepted and never answered
     calls: list[tuple[str, float]] = field(default_factory=list)
+    bodies: list[dict[str, object]] = field(default_factory=list)  # each POST's JSON
 
 
 def _handler(state: Stub) -> type[BaseHTTPRequestHandler]:
@@ -50,6 +51,7 @@ def _handler(state: Stub) -> type[BaseHTTPRequestHandler]:
             state.calls.append((self.path, time.monotonic()))
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
+            state.bodies.append(body)
             if self.path != "/v1/chat/completions":
                 self._send(404, {"detail": "Not Found"})
                 return

@@ -154,6 +154,14 @@ def _build_parser() -> argparse.ArgumentParser:
                      "passages_considered as one JSON object")
     _encoding_option(ask)
     _encoding_option(summ)
+    tone = sub.add_parser("tone", help="rate each paragraph's sentiment and tone, with a "
+                          "reason; progress goes to stderr")
+    tone.add_argument("file", nargs="?", default="-", metavar="FILE|-",
+                      help="a file, a web page's address, or - for standard input")
+    _model_options(tone)
+    tone.add_argument("--json", action="store_true", help="print overall and paragraphs "
+                      "(offsets, sentiment, tone, reason) as one JSON object")
+    _encoding_option(tone)
     return parser
 
 
@@ -631,6 +639,37 @@ def _cmd_ask(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 130 if answer.cancelled else 0
 
 
+def _cmd_tone(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.tasks.tone import Rating, check_tone
+
+    # A bad file is reported before the model loads.
+    if args.file.startswith(("http://", "https://")):
+        text = _read_source(args.file, args.encoding).text()
+    else:  # offsets in --json are the file's own (a document's: its text as extracted)
+        text = _read_input(args.file, "rate", args.encoding)
+    name = "standard input" if args.file == "-" else args.file
+    engine = _load_engine(args, prefs)
+    cancel = CancelToken()
+
+    def show(rating: Rating) -> None:  # as each is done
+        if not args.json:
+            label = f"{rating.sentiment}, {rating.tone}" if rating.rated else "unrated"
+            print(f"{rating.paragraph.index + 1}: {label}: {rating.reason}", flush=True)
+
+    try:
+        with _interrupt_cancels(cancel):
+            report = check_tone(text, engine, cancel=cancel, on_rating=show, name=name,
+                                progress=lambda i, n: print(f"rating paragraph {i + 1} of {n}",
+                                                            file=sys.stderr, flush=True))
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps({**report.to_json(), "source": name}, ensure_ascii=False))
+    else:
+        print(f"Overall: {report.overall}")
+    return 130 if report.cancelled else 0
+
+
 def _print_outline(doc: Document, as_json: bool) -> int:
     from writer_app.tasks.outline import outline
 
@@ -683,6 +722,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_summarize(args, prefs)
         if args.command == "ask":
             return _cmd_ask(args, prefs)
+        if args.command == "tone":
+            return _cmd_tone(args, prefs)
         return _cmd_generate(args, prefs)
     except WriterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -38,6 +38,7 @@ from writer_app.engine.stops import StopMatcher
 from writer_app.engine.types import (
     CancelToken,
     Capabilities,
+    Constraint,
     DeviceInfo,
     GenerationRequest,
     GenerationStats,
@@ -117,7 +118,10 @@ class RemoteBackend:
         self._tokenize = self._find_tokenizer()
         self.capabilities = Capabilities(
             token_count="exact" if self._tokenize else "estimated",
-            parallel_requests=parallel if parallel > 0 else slots)
+            parallel_requests=parallel if parallel > 0 else slots,
+            # Asked of the server (_constrain); a task still checks what comes back, as a
+            # server that ignores the request answers freely.
+            constrained_output=True)
         # What the server is, and what that means for long texts.
         self.about = {"ollama": f"Ollama (its OpenAI endpoint reads {OLLAMA_CONTEXT} tokens: "
                                 "long texts go in parts that fit)"}.get(self.kind, self.kind)
@@ -190,6 +194,8 @@ class RemoteBackend:
             body["seed"] = options.seed
         if options.stop:
             body["stop"] = list(options.stop[:4])  # the API takes four; ours takes the rest
+        if request.constraint is not None:
+            body.update(self._constrain(request.constraint))
         if request.messages is not None:
             body["messages"] = [{"role": m.role, "content": m.content}
                                 for m in request.messages]
@@ -249,6 +255,19 @@ class RemoteBackend:
             raise ServerError(f"{self.host}: the answer broke off: {_reason(exc)}") from None
         finally:
             response.close()
+
+    def _constrain(self, constraint: Constraint) -> dict[str, Any]:
+        """The request fields that hold the answer to `constraint`: OpenAI's
+        `response_format` with a JSON schema for vLLM and Ollama; llama.cpp's servers (its
+        own and llama-cpp-python's) take the schema in a `json_object` format, and a GBNF
+        grammar as `grammar`."""
+        if constraint.kind == "gbnf":
+            return {"grammar": constraint.text}
+        schema = json.loads(constraint.text)
+        if self.kind in ("vLLM", "ollama"):
+            return {"response_format": {"type": "json_schema", "json_schema": {
+                "name": "answer", "schema": schema, "strict": True}}}
+        return {"response_format": {"type": "json_object", "schema": schema}}
 
     def close(self) -> None:
         pass  # nothing is held between requests

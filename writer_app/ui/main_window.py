@@ -39,6 +39,7 @@ from writer_app.ui.spelling import SpellHighlighter, add_spelling_actions
 from writer_app.ui.suggestion_flow import SuggestionFlow
 from writer_app.ui.suggestion_pane import SuggestionPane
 from writer_app.ui.summary_pane import SummaryPane
+from writer_app.ui.tone_marks import ToneBar, ToneMarks
 from writer_app.ui.translation_pane import TranslationPane
 from writer_app.ui.word_count import WordCount
 
@@ -59,6 +60,9 @@ class MainWindow(QMainWindow):
         self._setup_menus()
         self._setup_flows(folders)
         self._setup_menu_actions()
+        self.tone = ToneMarks(self.editor, self.runner, self.host.take, self.tone_bar, self)
+        self.tone.sig_status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.assist_menu.addAction(self._action("Check &tone", self.tone.check))
         self.ghosts = GhostControl(self.editor, self.runner, self.host, lambda: self.prefs,
                                    self.apply_settings, self.toolbar,
                                    lambda m: self.statusBar().showMessage(m, 5000), self)
@@ -76,10 +80,12 @@ class MainWindow(QMainWindow):
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.find_bar = FindBar(self.editor, self)
         self.find_bar.hide()
+        self.tone_bar = ToneBar(self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.editor, 1)
+        column.addWidget(self.tone_bar)
         column.addWidget(self.find_bar)
         self.setCentralWidget(central)
         self.setAcceptDrops(True)

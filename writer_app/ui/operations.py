@@ -29,6 +29,7 @@ from writer_app.tasks.proofread import run_writing_action
 from writer_app.tasks.rewrite import RewriteResult, expected_length
 from writer_app.tasks.spelling import SpellSession
 from writer_app.tasks.summarize import Length, SummaryResult
+from writer_app.tasks.tone import ToneReport
 from writer_app.tasks.translate import Translation
 from writer_app.ui import file_ops
 from writer_app.ui.jobs import Job, JobContext, JobRunner, Lane
@@ -136,6 +137,19 @@ def ask(runner: JobRunner, engine: EngineSource, doc: Document, question: str,
 
     def work(ctx: JobContext) -> Answer:
         return ask_document(doc, engine(), question, cancel=ctx.cancel, on_piece=ctx.text)
+
+    return _run(runner, work, callbacks, lane="inference")
+
+
+def check_tone(runner: JobRunner, engine: EngineSource, text: str,
+               callbacks: Callbacks[ToneReport]) -> Job[ToneReport]:
+    """Each paragraph of `text` rated (tasks/tone.py); progress reports each Rating as it
+    is done, and (done, of how many) before each paragraph."""
+    from writer_app.tasks.tone import check_tone as rate_paragraphs
+
+    def work(ctx: JobContext) -> ToneReport:
+        return rate_paragraphs(text, engine(), cancel=ctx.cancel, on_rating=ctx.progress,
+                               progress=lambda i, n: ctx.progress((i, n)))
 
     return _run(runner, work, callbacks, lane="inference")
 
