@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "writer_app"
-QT_FREE = ["engine", "documents", "tasks"]
+QT_FREE = ["engine", "documents", "tasks", "speech"]
 
 
 def imported_modules(path):

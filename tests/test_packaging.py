@@ -14,6 +14,7 @@ from elftools.elf.elffile import ELFFile
 from writer_app.engine import default_model, llama_runtime
 
 from .emulation import bundle_stage_two, on_cpu, own_lines
+from .sound import need_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -122,6 +123,20 @@ def test_bundled_outline_ranks_sentences_offline_without_the_trimmed_data(bundle
     assert list((internal / "sumy" / "data" / "stopwords").glob("english.txt"))
     assert not (internal / "pycountry" / "locales").exists()
     assert not (internal / "setuptools").exists()
+
+
+def test_bundled_speak_writes_speech_with_the_system_voice(bundle, tmp_path):
+    """pyttsx3's binding in the bundle reaches the system's eSpeak NG (not bundled)."""
+    need_espeak()
+    page = tmp_path / "page.txt"
+    page.write_text("The bundle reads aloud. It uses the system's voice.", encoding="utf-8")
+    out = tmp_path / "page.wav"
+    proc = subprocess.run([str(bundle / "Writer" / "Writer"), "speak", str(page), "--to",
+                           str(out), "--json"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "WRITER_HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert len(data["sentences"]) == 2 and data["seconds"] > 2 and out.stat().st_size > 44
 
 
 def test_bundled_ask_ranks_and_cites_offline(bundle, tmp_path):

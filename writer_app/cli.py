@@ -162,6 +162,19 @@ def _build_parser() -> argparse.ArgumentParser:
     tone.add_argument("--json", action="store_true", help="print overall and paragraphs "
                       "(offsets, sentiment, tone, reason) as one JSON object")
     _encoding_option(tone)
+    speak = sub.add_parser("speak", help="read a file aloud with the platform's voice, or "
+                           "write the speech to a WAV file; progress goes to stderr")
+    speak.add_argument("file", nargs="?", default="-", metavar="FILE|-",
+                       help="a file, a web page's address, or - for standard input")
+    speak.add_argument("--to", metavar="OUT.wav", help="write a WAV file instead of playing")
+    speak.add_argument("--voice", help="a voice's name (`speak --voices` lists them); "
+                       "default: the speech_voice setting")
+    speak.add_argument("--rate", type=int, metavar="WPM",
+                       help="words a minute, 80 to 450; default: the speech_rate setting")
+    speak.add_argument("--voices", action="store_true", help="list the voices and stop")
+    speak.add_argument("--json", action="store_true", help="with --to: print the sentences' "
+                       "and words' offsets and times as JSON")
+    _encoding_option(speak)
     return parser
 
 
@@ -670,6 +683,64 @@ def _cmd_tone(args: argparse.Namespace, prefs: settings.Settings) -> int:
     return 130 if report.cancelled else 0
 
 
+def _cmd_speak(args: argparse.Namespace, prefs: settings.Settings) -> int:
+    from writer_app.speech import voice as speech_voice
+
+    if args.voices:
+        for v in speech_voice.voices():
+            print(f"{v.name}\t{v.languages}\t{v.identifier}")
+        return 0
+    if args.file.startswith(("http://", "https://")):
+        text = _read_source(args.file, args.encoding).text()
+    else:
+        text = _read_input(args.file, "read aloud", args.encoding)
+    voice = prefs.speech_voice if args.voice is None else args.voice
+    rate = prefs.speech_rate if args.rate is None else args.rate
+    if not speech_voice.MIN_RATE <= rate <= speech_voice.MAX_RATE:
+        raise WriterError(f"--rate {rate}: give {speech_voice.MIN_RATE} to "
+                          f"{speech_voice.MAX_RATE} words a minute")
+    if args.to:
+        speech = speech_voice.synthesize(text, voice, rate)
+        speech.write_wav(Path(args.to))
+        if args.json:
+            hz = speech.sample_rate
+            print(json.dumps({
+                "wav": args.to, "seconds": round(speech.seconds, 3), "sample_rate": hz,
+                "sentences": [{"start": s.start, "end": s.end,
+                               "seconds": round(s.first_sample / hz, 3)}
+                              for s in speech.sentences],
+                "words": [{"start": w.start, "end": w.end, "seconds": round(w.sample / hz, 3)}
+                          for w in speech.words]}, ensure_ascii=False))
+        else:
+            print(f"{args.to}: {speech.seconds:.1f} s, {len(speech.sentences)} sentences",
+                  file=sys.stderr)
+        return 0
+    return _play_aloud(text, voice, rate)
+
+
+def _play_aloud(text: str, voice: str, rate: int) -> int:
+    from writer_app.speech.player import Player
+
+    player = Player(text, voice, rate)
+    player.start()
+    shown = None
+    try:
+        while player.state in ("starting", "playing"):
+            sentence = player.sentence()
+            if sentence is not None and sentence != shown:
+                shown = sentence
+                print(" ".join(text[sentence[0]:sentence[1]].split()), file=sys.stderr,
+                      flush=True)
+            time.sleep(0.04)
+    except KeyboardInterrupt:
+        player.stop()
+        player.wait(2)
+        raise
+    if player.state == "failed":
+        raise WriterError(player.error)
+    return 0
+
+
 def _print_outline(doc: Document, as_json: bool) -> int:
     from writer_app.tasks.outline import outline
 
@@ -724,6 +795,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_ask(args, prefs)
         if args.command == "tone":
             return _cmd_tone(args, prefs)
+        if args.command == "speak":
+            return _cmd_speak(args, prefs)
         return _cmd_generate(args, prefs)
     except WriterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -89,6 +89,9 @@ class Settings:
     summary_map_model: str = ""
     # The next words offered in grey as the user types (ui/ghost_text.py).
     ghost_text: GhostChoice = "auto"
+    # Read aloud (speech/): the platform voice's name ("": English) and words a minute.
+    speech_voice: str = ""
+    speech_rate: int = bounded(175, 80, 450)
     english_spelling: EnglishSpelling = "system"
     # Sampling: the defaults are the engine's own.
     temperature: float = bounded(SamplingOptions.temperature, 0.0, 2.0)

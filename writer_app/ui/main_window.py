@@ -34,6 +34,7 @@ from writer_app.ui.ghost_control import GhostControl
 from writer_app.ui.jobs import JobRunner
 from writer_app.ui.model_control import ModelControl, StatusWidgets
 from writer_app.ui.model_host import ModelHost
+from writer_app.ui.read_aloud import ReadAloud, ReadAloudBar
 from writer_app.ui.settings_dialog import SettingsDialog
 from writer_app.ui.spelling import SpellHighlighter, add_spelling_actions
 from writer_app.ui.suggestion_flow import SuggestionFlow
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
         self.tone = ToneMarks(self.editor, self.runner, self.host.take, self.tone_bar, self)
         self.tone.sig_status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.assist_menu.addAction(self._action("Check &tone", self.tone.check))
+        self.reader = ReadAloud(self.editor, self.read_bar, lambda: self.prefs, self)
+        self.assist_menu.addAction(self._action("Read &aloud", self.reader.start))
         self.ghosts = GhostControl(self.editor, self.runner, self.host, lambda: self.prefs,
                                    self.apply_settings, self.toolbar,
                                    lambda m: self.statusBar().showMessage(m, 5000), self)
@@ -81,11 +84,13 @@ class MainWindow(QMainWindow):
         self.find_bar = FindBar(self.editor, self)
         self.find_bar.hide()
         self.tone_bar = ToneBar(self)
+        self.read_bar = ReadAloudBar(self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.editor, 1)
         column.addWidget(self.tone_bar)
+        column.addWidget(self.read_bar)
         column.addWidget(self.find_bar)
         self.setCentralWidget(central)
         self.setAcceptDrops(True)
@@ -340,6 +345,7 @@ class MainWindow(QMainWindow):
     def _shut_down(self) -> None:
         """Stop the work in the background (it stops within a token), wait only for saves
         being written, and close the engine after the job it runs."""
+        self.reader.stop()  # the voice stops with the window
         stopped = self.runner.cancel_all()
         if stopped:
             log.info("closing: stopped %d background job(s)", len(stopped))

@@ -81,6 +81,9 @@ class SettingsDialog(QDialog):
         self.summary_budget = self._choice("summary_budget")
         self.summary_map_model = self._map_model_choice(models)
         self.ghost_text = self._choice("ghost_text")
+        self.speech_voice = self._voice_choice()
+        self.speech_rate = self._int("speech_rate")
+        self.speech_rate.setSuffix(" words a minute")
         # Other apps' model stores, each looked in unless turned off.
         self.stores = {store: QCheckBox(label, self) for store, label in STORES.items()}
         for store, box in self.stores.items():
@@ -117,7 +120,9 @@ class SettingsDialog(QDialog):
                               ("English spelling", self.english_spelling),
                               ("Summaries of long documents", self.summary_budget),
                               ("Their parts read by", self.summary_map_model),
-                              ("Ghost text", self.ghost_text)):
+                              ("Ghost text", self.ghost_text),
+                              ("Read aloud: voice", self.speech_voice),
+                              ("Read aloud: rate", self.speech_rate)):
             form.addRow(label, widget)
         form.addRow("Models of other apps", sources)
         form.addRow("Requests at once to a server", self.server_requests)
@@ -178,6 +183,24 @@ class SettingsDialog(QDialog):
                        "summaries are the smaller model's.")
         return box
 
+    def _voice_choice(self) -> QComboBox:
+        """The platform's voices (eSpeak NG's on Linux); none listed without one."""
+        from writer_app.speech.voice import NoVoice, voices
+
+        box = QComboBox(self)
+        box.addItem("English (default)", "")
+        try:
+            for voice in voices():
+                box.addItem(f"{voice.name} ({voice.languages})", voice.name)
+            box.setToolTip("The platform's own voices, offline")
+        except NoVoice as exc:
+            box.setToolTip(str(exc))
+        current = self.prefs.speech_voice
+        if current and box.findData(current) < 0:
+            box.addItem(current, current)
+        box.setCurrentIndex(box.findData(current))
+        return box
+
     def values(self) -> Settings:
         """The edited settings; a bad custom action list raises WriterError."""
         try:
@@ -198,6 +221,7 @@ class SettingsDialog(QDialog):
             summary_budget=self.summary_budget.currentData(),
             summary_map_model=self.summary_map_model.currentData(),
             ghost_text=self.ghost_text.currentData(),
+            speech_voice=self.speech_voice.currentData(), speech_rate=self.speech_rate.value(),
             model_sources_off=[s for s, box in self.stores.items() if not box.isChecked()],
             server_requests=self.server_requests.value(),
             allowed_servers=[self.allowed.item(i).text() for i in range(self.allowed.count())])
