@@ -33,8 +33,10 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -141,6 +143,53 @@ def compile_wheel(policy: dict[str, Any], build: Build, work: Path) -> Path:
          "--no-binary", PACKAGE, "-r", str(requirement), "-w", str(out)],
         "compiling llama-cpp-python", env=build_environment(build))
     return next(out.glob("*.whl"))
+
+
+# Bump when the way llama-server is built here changes.
+SERVER_RECIPE = 1
+SERVER_CMAKE_ARGS = ("-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON", "-DBUILD_SHARED_LIBS=OFF",
+                     "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_BUILD_TOOLS=ON",
+                     "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF")
+
+
+def ensure_server(policy: dict[str, Any]) -> Path:
+    """llama.cpp's own llama-server, from the same pinned sdist, for the remote engine's
+    tests (/infill, cache_prompt): built for this machine (it never ships) and cached."""
+    parts = {"recipe": SERVER_RECIPE, "version": policy["version"],
+             "sdist": policy["sdist-sha256"], "cmake_args": SERVER_CMAKE_ARGS,
+             "machine": platform.machine(), "system": sys.platform}
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+    folder = cache_folder(f"server-{key}")
+    binary = folder / ("llama-server.exe" if sys.platform == "win32" else "llama-server")
+    if binary.exists():
+        return binary
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        raise BuildError("building llama-server needs cmake (pip install cmake, or the "
+                         "system's package)")
+    with tempfile.TemporaryDirectory(prefix="writer-llama-server-") as tmp:
+        work = Path(tmp)
+        requirement = work / "requirement.txt"
+        requirement.write_text(f"{PACKAGE}=={policy['version']} "
+                               f"--hash=sha256:{policy['sdist-sha256']}\n")
+        run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--no-binary", PACKAGE, "-r", str(requirement), "-d",
+             str(work / "sdist")], "downloading llama-cpp-python's sdist")
+        (sdist,) = (work / "sdist").glob("*.tar.gz")
+        with tarfile.open(sdist) as tar:
+            tar.extractall(work / "src", filter="data")
+        (source,) = (work / "src").glob("*/vendor/llama.cpp")
+        env = build_environment(Build("server", (), ()))
+        env.pop("CMAKE_ARGS", None)
+        run([cmake, "-S", str(source), "-B", str(work / "build"), *SERVER_CMAKE_ARGS],
+            "configuring llama-server", env=env)
+        run([cmake, "--build", str(work / "build"), "--target", "llama-server", "--parallel",
+             env["CMAKE_BUILD_PARALLEL_LEVEL"]], "compiling llama-server", env=env)
+        (built,) = (work / "build").rglob(binary.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(built, binary.with_suffix(".part"))
+        binary.with_suffix(".part").replace(binary)
+    return binary
 
 
 def run(command: list[str], what: str, **kwargs: Any) -> None:
@@ -285,6 +334,8 @@ def main() -> int:
     wheel = sub.add_parser("wheel", help="print the path of a cached wheel, built if needed")
     wheel.add_argument("--native-reference", action="store_true",
                        help="the -march=native build (AMX off) that benchmarks compare with")
+    sub.add_parser("server", help="print the path of llama.cpp's llama-server for the "
+                   "tests, built for this machine if needed")
     args = parser.parse_args()
     try:
         if args.command == "install":
@@ -292,6 +343,9 @@ def main() -> int:
         if args.command == "check":
             return cmd_check()
         policy = load_policy()
+        if args.command == "server":
+            print(ensure_server(policy))
+            return 0
         build = native_reference() if args.native_reference else policy_build(policy)
         print(ensure_wheel(policy, build)[0])
         return 0

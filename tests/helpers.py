@@ -4,6 +4,7 @@ import os
 import pwd
 from pathlib import Path
 
+import gguf
 import numpy as np
 from gguf import GGUFWriter
 
@@ -17,6 +18,32 @@ def write_tiny_gguf(path: Path, arch: str = "llama") -> None:
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def model_with_fim(source: Path, path: Path) -> Path:
+    """A copy of a model with fill-in-the-middle tokens declared in its header (as a code
+    model's are): ids 4, 5 and 6, three of SmolLM2's own special tokens."""
+    reader = gguf.GGUFReader(source)
+    writer = gguf.GGUFWriter(path, arch=reader.fields["general.architecture"].contents())
+    for field in reader.fields.values():
+        if field.name == "general.architecture" or field.name.startswith("GGUF."):
+            continue
+        kind = field.types[0]
+        writer.add_key_value(field.name, field.contents(), kind,
+                             sub_type=field.types[-1] if kind == gguf.GGUFValueType.ARRAY
+                             else None)
+    for name, token in (("fim_pre", 4), ("fim_suf", 5), ("fim_mid", 6)):
+        writer.add_uint32(f"tokenizer.ggml.{name}_token_id", token)
+    for tensor in reader.tensors:
+        writer.add_tensor_info(tensor.name, tensor.data.shape, tensor.data.dtype,
+                               tensor.data.nbytes, tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for tensor in reader.tensors:
+        writer.write_tensor_data(tensor.data)
+    writer.close()
+    return path
 
 
 def fresh_context(engine) -> None:

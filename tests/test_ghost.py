@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 
-import gguf
 import pytest
 
 from writer_app.engine.engine import Engine
@@ -15,6 +14,8 @@ from writer_app.engine.fim import FimTokens, fim_prompt, fim_tokens
 from writer_app.engine.model_info import read_model_info
 from writer_app.engine.types import CancelToken, GenerationRequest, SamplingOptions
 from writer_app.tasks import ghost
+
+from .helpers import model_with_fim
 
 STORY = ("The lighthouse keeper climbed the stairs every evening to light the lamp. "
          "Ships passing the rocks relied on its beam through the long winter nights. "
@@ -100,30 +101,8 @@ def test_the_fim_prompt_is_prefix_suffix_middle():
 
 @pytest.fixture(scope="module")
 def fim_model(default_model_path, tmp_path_factory):
-    """The default model with FIM tokens declared in its header (as a code model's are):
-    ids of three of its own special tokens."""
-    reader = gguf.GGUFReader(default_model_path)
-    path = tmp_path_factory.mktemp("fim") / "smollm2-with-fim.gguf"
-    writer = gguf.GGUFWriter(path, arch=reader.fields["general.architecture"].contents())
-    for field in reader.fields.values():
-        if field.name == "general.architecture" or field.name.startswith("GGUF."):
-            continue
-        kind = field.types[0]
-        writer.add_key_value(field.name, field.contents(), kind,
-                             sub_type=field.types[-1] if kind == gguf.GGUFValueType.ARRAY
-                             else None)
-    for name, token in (("fim_pre", 4), ("fim_suf", 5), ("fim_mid", 6)):
-        writer.add_uint32(f"tokenizer.ggml.{name}_token_id", token)
-    for tensor in reader.tensors:
-        writer.add_tensor_info(tensor.name, tensor.data.shape, tensor.data.dtype,
-                               tensor.data.nbytes, tensor.tensor_type)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for tensor in reader.tensors:
-        writer.write_tensor_data(tensor.data)
-    writer.close()
-    return path
+    return model_with_fim(default_model_path,
+                          tmp_path_factory.mktemp("fim") / "smollm2-with-fim.gguf")
 
 
 def test_a_model_whose_header_declares_fim_tokens_gets_a_fim_prompt(fim_model, engine):

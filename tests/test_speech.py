@@ -165,6 +165,23 @@ def test_the_player_follows_the_sound_pauses_and_stops(sound):
     assert player.state == "stopped" and player.heard() == before
 
 
+def test_a_pause_as_the_end_plays_then_resume_finishes(sound):
+    player = Player("One short sentence. And the end.")
+    player.start()
+    speech = player.speech
+    # Everything made and written: the last sentence is in the card's queue.
+    deadline = time.monotonic() + 20
+    while not (player._synthesized.is_set() and player._written == len(speech.samples)):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    player.pause()
+    time.sleep(0.3)
+    assert player.state == "paused" and any(t.is_alive() for t in player._threads)
+    player.resume()
+    assert player.wait(15) and player.state == "finished"
+    player.stop()  # after the end: nothing to stop, nothing breaks
+
+
 def test_no_sound_output_is_named(monkeypatch):
     monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/writer-no-server")
     with pytest.raises(NoVoice, match="no sound output"):

@@ -47,6 +47,9 @@ def test_paragraphs_keep_their_offsets_and_skip_headings_and_code():
     assert [p.text for p in paragraphs_of(lines)] == ["First line here.",
                                                       "Second line here."]
     assert paragraphs_of("# Only a heading\n\n  \n") == []
+    # A fenced block with a blank line in it is code to its closing fence.
+    fenced = "Before it.\n\n```\nx = 1\n\ny = 2\n```\n\nAfter it."
+    assert [p.text for p in paragraphs_of(fenced)] == ["Before it.", "After it."]
 
 
 def test_only_the_schema_s_answer_parses():

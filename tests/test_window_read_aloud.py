@@ -13,7 +13,7 @@ from writer_app.ui.main_window import MainWindow
 
 from .sound import need_espeak, sound_server
 
-TEXT = ("Skipped before the cursor. The harbour was busy this year. Container traffic "
+TEXT = ("Skipped \U0001F600 before the cursor. The harbour was busy this year. Container traffic "
         "grew by a fifth. The cafes were full.")
 
 

@@ -92,3 +92,22 @@ def test_stop_keeps_the_marks_made(qtbot, window):
     assert window.tone_bar.label.text().startswith("Tone: ")
     if len(tone.marks) < 3:
         assert window.tone_bar.label.text().endswith("(stopped)")
+
+
+def test_a_paragraph_edited_while_it_is_rated_gets_no_stale_mark(qtbot, window):
+    # An emoji (two UTF-16 units in Qt) before the text: marks stay on their paragraphs.
+    window.files.set_text("\U0001F600 " + TEXT, None)
+    tone = window.tone
+    tone.check()
+    found = window.editor.document().find("room four")
+    found.insertText("the big room")  # the last paragraph changes before it is rated
+    qtbot.waitUntil(lambda: tone.job is None, timeout=120000)
+    text = window.editor.toPlainText()
+    units = text.encode("utf-16-le")
+
+    def chars(position):  # a Qt position (UTF-16 units) as a Python index
+        return len(units[:2 * position].decode("utf-16-le"))
+
+    shown = [text[chars(a):chars(b)] for a, b in (m.span for m in tone.marks)]
+    first, second = TEXT.split("\n\n")[:2]
+    assert shown == ["\U0001F600 " + first, second]

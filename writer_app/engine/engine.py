@@ -218,6 +218,7 @@ class Engine:
                 enough.cancel()
                 break
         inline.prompt_tokens = stats.prompt_tokens
+        inline.reused_tokens = stats.reused_tokens
         inline.cancelled = cancel.cancelled
         return inline
 

@@ -121,7 +121,11 @@ class RemoteBackend:
             parallel_requests=parallel if parallel > 0 else slots,
             # Asked of the server (_constrain); a task still checks what comes back, as a
             # server that ignores the request answers freely.
-            constrained_output=True)
+            constrained_output=True,
+            # llama-server's /infill, for a model with fill-in-the-middle tokens; one
+            # without them is refused once, then asked for a plain completion.
+            fill_in_middle=self.kind == "llama-server")
+        self._infill = self.kind == "llama-server"
         # What the server is, and what that means for long texts.
         self.about = {"ollama": f"Ollama (its OpenAI endpoint reads {OLLAMA_CONTEXT} tokens: "
                                 "long texts go in parts that fit)"}.get(self.kind, self.kind)
@@ -196,18 +200,16 @@ class RemoteBackend:
             body["stop"] = list(options.stop[:4])  # the API takes four; ours takes the rest
         if request.constraint is not None:
             body.update(self._constrain(request.constraint))
-        if request.messages is not None:
-            body["messages"] = [{"role": m.role, "content": m.content}
-                                for m in request.messages]
-            path = "/chat/completions"
-        else:
-            body["prompt"] = request.prompt
-            path = "/completions"
-            if self.kind == "llama-server":
-                # Keep the prompt's cache for the next request that starts the same way
-                # (ghost text as the user types).
-                body["cache_prompt"] = True
-        response = self._open_unless_cancelled(path, body, cancel)
+        path, root = self._route(request, body)
+        try:
+            response = self._open_unless_cancelled(path, body, cancel, root)
+        except ServerError as exc:
+            if path != "/infill" or ("(501)" not in str(exc) and "infill" not in str(exc).lower()):
+                raise
+            # The model has no fill-in-the-middle tokens: the text before the gap alone.
+            self._infill = False
+            path, root = self._route(request, body)
+            response = self._open_unless_cancelled(path, body, cancel, root)
         if response is None:
             stats.finish_reason = "cancelled"
             return
@@ -222,7 +224,9 @@ class RemoteBackend:
                 if cancel.cancelled:
                     break
                 choice = (event.get("choices") or [{}])[0]
-                piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+                # OpenAI's chunks; llama-server's own endpoints (/infill) send "content".
+                piece = (choice.get("delta") or {}).get("content") or choice.get("text") \
+                    or event.get("content") or ""
                 if piece:
                     stats.completion_tokens += 1
                     text = stops.feed(piece)
@@ -231,7 +235,14 @@ class RemoteBackend:
                     if stops.stopped:
                         stats.finish_reason = "stop"
                         return
+                timings = event.get("timings")  # llama-server's, with its last event
+                if isinstance(timings, dict) and isinstance(timings.get("cache_n"), int) \
+                        and isinstance(timings.get("prompt_n"), int):
+                    stats.prompt_tokens = timings["cache_n"] + timings["prompt_n"]
+                    stats.reused_tokens = timings["cache_n"]
                 reason = choice.get("finish_reason")
+                if not reason and event.get("stop") is True:  # llama-server's own
+                    reason = "length" if event.get("stop_type") == "limit" else "stop"
                 if reason:
                     finished = True
                     stats.finish_reason = "stop" if reason == "stop" else "length"
@@ -239,7 +250,7 @@ class RemoteBackend:
                 stats.finish_reason = "cancelled"
                 return
             if not events:
-                self._why_empty(path, body)
+                self._why_empty(path, body, root)
             if not finished:
                 raise ServerError(
                     f"{self.host}: the server cut the answer short without saying why "
@@ -256,31 +267,51 @@ class RemoteBackend:
         finally:
             response.close()
 
+    def _route(self, request: GenerationRequest, body: dict[str, Any]) -> tuple[str, bool]:
+        """Where the request goes, and its text put in `body`: chat messages, a raw
+        completion, or llama-server's /infill (the text before and after the gap, which
+        the server puts in its model's fill-in-the-middle prompt)."""
+        for key in ("messages", "prompt", "input_prefix", "input_suffix"):
+            body.pop(key, None)
+        if request.messages is not None:
+            body["messages"] = [{"role": m.role, "content": m.content}
+                                for m in request.messages]
+            return "/chat/completions", False
+        if self.kind == "llama-server":
+            # Keep the prompt's cache for the next request that starts the same way
+            # (ghost text as the user types).
+            body["cache_prompt"] = True
+            if request.suffix is not None and self._infill:
+                body.update(input_prefix=request.prompt, input_suffix=request.suffix,
+                            prompt="", n_predict=body["max_tokens"])
+                return "/infill", True
+        body["prompt"] = request.prompt
+        return "/completions", False
+
     def _constrain(self, constraint: Constraint) -> dict[str, Any]:
         """The request fields that hold the answer to `constraint`: OpenAI's
-        `response_format` with a JSON schema for vLLM and Ollama; llama.cpp's servers (its
-        own and llama-cpp-python's) take the schema in a `json_object` format, and a GBNF
-        grammar as `grammar`."""
+        `response_format` with a JSON schema (vLLM, Ollama, LM Studio, llama-server and
+        others that follow OpenAI); a GBNF grammar only for llama-server."""
         if constraint.kind == "gbnf":
+            if self.kind != "llama-server":
+                raise EngineError(f"{self.host}: only llama-server takes a GBNF grammar")
             return {"grammar": constraint.text}
-        schema = json.loads(constraint.text)
-        if self.kind in ("vLLM", "ollama"):
-            return {"response_format": {"type": "json_schema", "json_schema": {
-                "name": "answer", "schema": schema, "strict": True}}}
-        return {"response_format": {"type": "json_object", "schema": schema}}
+        return {"response_format": {"type": "json_schema", "json_schema": {
+            "name": "answer", "schema": json.loads(constraint.text), "strict": True}}}
 
     def close(self) -> None:
         pass  # nothing is held between requests
 
-    def _why_empty(self, path: str, body: dict[str, Any]) -> None:
+    def _why_empty(self, path: str, body: dict[str, Any], root: bool = False) -> None:
         """A stream that ended before its first event hid an error (llama-cpp-python's
         server does so for a prompt longer than its context): asked again without
         streaming, for one token, the server says what it was."""
-        self._json("POST", path, {**body, "stream": False, "max_tokens": 1})
+        self._json("POST", path, {**body, "stream": False, "max_tokens": 1}, root)
         raise ServerError(f"{self.host}: the server ended the answer before its first word")
 
     def _open_unless_cancelled(self, path: str, body: dict[str, Any],
-                               cancel: CancelToken) -> HTTPResponse | None:
+                               cancel: CancelToken, root: bool = False
+                               ) -> HTTPResponse | None:
         """The streaming answer, waited for in a helper thread so that Stop works while a
         server takes its time (or never answers); None once cancelled."""
         result: list[HTTPResponse | BaseException] = []
@@ -288,7 +319,7 @@ class RemoteBackend:
 
         def request() -> None:
             try:
-                result.append(self._open("POST", path, body))
+                result.append(self._open("POST", path, body, root))
             except BaseException as exc:  # handed to the waiting thread
                 result.append(exc)
             finally:

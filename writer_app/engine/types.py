@@ -147,6 +147,7 @@ class GenerationStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: FinishReason = "stop"
+    reused_tokens: int = 0  # of the prompt, found in a cache (a server says so)
 
 
 @dataclass

@@ -3,7 +3,9 @@
 
 Writer writes the samples itself, so it knows what has been heard: the samples written
 less the ones still queued (`snd_pcm_delay`). Stop drops the queue (`snd_pcm_drop`):
-the sound ends at once, not when a buffer runs out.
+the sound ends at once, not when a buffer runs out. The stream is non-blocking: a write
+into a full queue returns at once and the writer waits on the device at most 50 ms, so
+no thread is ever stuck inside ALSA when another one drops the queue.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from writer_app.speech.voice import NoVoice
 
 SND_PCM_STREAM_PLAYBACK = 0
+SND_PCM_NONBLOCK = 1
+EAGAIN = 11
 SND_PCM_FORMAT_S16_LE = 2
 SND_PCM_ACCESS_RW_INTERLEAVED = 3
 LATENCY_US = 200_000  # what may sit in the device's queue (less starves PulseAudio's)
@@ -42,8 +46,9 @@ def _library() -> Any:
         alsa.snd_pcm_writei.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ulong]
         alsa.snd_pcm_delay.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_long)]
         alsa.snd_pcm_recover.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        for name in ("snd_pcm_drop", "snd_pcm_drain", "snd_pcm_close", "snd_pcm_prepare"):
+        for name in ("snd_pcm_drop", "snd_pcm_close", "snd_pcm_prepare", "snd_pcm_start"):
             getattr(alsa, name).argtypes = [ctypes.c_void_p]
+        alsa.snd_pcm_wait.argtypes = [ctypes.c_void_p, ctypes.c_int]
         alsa.snd_lib_error_set_handler(_quiet)
         _alsa = alsa
     return _alsa
@@ -58,7 +63,7 @@ class SoundOutput:
         self.sample_rate = sample_rate
         self._pcm = ctypes.c_void_p()
         code = alsa.snd_pcm_open(ctypes.byref(self._pcm), device.encode(),
-                                 SND_PCM_STREAM_PLAYBACK, 0)
+                                 SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
         if code < 0:
             raise NoVoice(f"Read aloud: no sound output (ALSA cannot open {device!r}: "
                           f"{self._reason(code)}); is a sound card, or a sound server "
@@ -75,9 +80,14 @@ class SoundOutput:
         return (self._alsa.snd_strerror(code) or b"error").decode("utf-8", "replace")
 
     def write(self, samples: array.array[int]) -> int:
-        """Queue samples (an array nobody else resizes meanwhile); blocks while the
-        device's queue is full. Returns how many went."""
+        """Queue samples (an array nobody else resizes meanwhile). Returns how many went:
+        none when the queue is full (after waiting up to 50 ms for room)."""
+        if not self._pcm:
+            return 0
         code = self._alsa.snd_pcm_writei(self._pcm, samples.buffer_info()[0], len(samples))
+        if code == -EAGAIN:
+            self._alsa.snd_pcm_wait(self._pcm, 50)
+            return 0
         if code < 0:  # an underrun (the queue ran dry) is recovered; the rest is an error
             if self._alsa.snd_pcm_recover(self._pcm, int(code), 1) < 0:
                 raise NoVoice(f"Read aloud: the sound output failed ({self._reason(code)})")
@@ -87,21 +97,24 @@ class SoundOutput:
     def queued(self) -> int:
         """Samples written but not yet heard."""
         delay = ctypes.c_long(0)
-        if self._alsa.snd_pcm_delay(self._pcm, ctypes.byref(delay)) < 0:
+        if not self._pcm or self._alsa.snd_pcm_delay(self._pcm, ctypes.byref(delay)) < 0:
             return 0
         return max(0, delay.value)
 
     def stop(self) -> None:
         """Silence now: what is queued is dropped."""
-        self._alsa.snd_pcm_drop(self._pcm)
+        if self._pcm:
+            self._alsa.snd_pcm_drop(self._pcm)
 
     def prepare(self) -> None:
         """Ready to play again after stop() (a pause)."""
-        self._alsa.snd_pcm_prepare(self._pcm)
+        if self._pcm:
+            self._alsa.snd_pcm_prepare(self._pcm)
 
-    def finish(self) -> None:
-        """Wait until what is queued has been heard."""
-        self._alsa.snd_pcm_drain(self._pcm)
+    def start(self) -> None:
+        """Play what is queued even if it does not fill the queue (the end of a text)."""
+        if self._pcm:
+            self._alsa.snd_pcm_start(self._pcm)  # an error here: it has started already
 
     def close(self) -> None:
         if self._pcm:

@@ -1,11 +1,12 @@
 """Read a text aloud in the background and say which sentence is being heard.
 
-Two threads: one synthesizes sentence by sentence (speech/voice.py), the other writes
-the samples to the sound card (speech/output.py) in 50 ms chunks as soon as the first
-sentence is ready. What is heard is what was written less what the card still holds, so
-the sentence reported is the one in the listener's ears, not the one being synthesized.
-Pause drops the card's queue and resumes from the first sample not heard; Stop drops it
-and ends both threads. No Qt: the window polls `heard()`.
+Two threads: one synthesizes sentence by sentence (speech/voice.py), at most AHEAD_S
+ahead of the listener; the other writes the samples to the sound card (speech/output.py)
+in 50 ms chunks as soon as the first sentence is ready. What is heard is what was
+written less what the card still holds, so the sentence reported is the one in the
+listener's ears, not the one being synthesized. Pause drops the card's queue and resumes
+from the first sample not heard; Stop drops it and ends both threads. No Qt: the window
+polls `heard()`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from writer_app.speech.output import SoundOutput
 from writer_app.speech.voice import NoVoice, Speech, sample_rate, synthesize
 
 State = Literal["starting", "playing", "paused", "stopped", "finished", "failed"]
+ENDED = ("stopped", "finished", "failed")
 CHUNK_SECONDS = 0.05
+AHEAD_S = 30  # synthesis runs at most this far ahead of what is heard (memory, a stop)
 
 
 class Player:
@@ -33,6 +36,7 @@ class Player:
         self._written = 0  # samples handed to the card
         self._heard = 0  # the furthest sample heard (the card's count can step back)
         self._resume_at: int | None = None  # set by pause: where to go on from
+        self._interruptions = 0  # pauses and stops: a write they cut short is no error
         self._go_on = threading.Event()
         self._go_on.set()
         self._synthesized = threading.Event()
@@ -57,6 +61,7 @@ class Player:
                 return
             self._resume_at = self._heard_locked()
             self.state = "paused"
+            self._interruptions += 1
             self._go_on.clear()
             self._output.stop()
 
@@ -69,9 +74,10 @@ class Player:
 
     def stop(self) -> None:
         with self._lock:
-            if self.state in ("stopped", "finished", "failed"):
+            if self.state in ENDED:
                 return
             self.state = "stopped"
+            self._interruptions += 1
             self._go_on.set()
             if self._output is not None:
                 self._output.stop()
@@ -109,12 +115,23 @@ class Player:
     # --- the threads ---------------------------------------------------------------------
     def _synthesize(self) -> None:
         try:
-            synthesize(self.text, self.voice, self.rate,
-                       cancelled=lambda: self.state == "stopped", into=self.speech)
+            synthesize(self.text, self.voice, self.rate, go_on=self._room_ahead,
+                       into=self.speech)
         except Exception as exc:  # shown to the user; the sound thread ends too
-            self._fail(str(exc))
+            self._fail(str(exc) or type(exc).__name__)
         finally:
             self._synthesized.set()
+
+    def _room_ahead(self) -> bool:
+        """Before each sentence: wait while the speech made is AHEAD_S beyond what is
+        heard; False once reading has ended."""
+        speech = self.speech
+        assert speech is not None
+        while self.state not in ENDED:
+            if len(speech.samples) - self.heard() < AHEAD_S * speech.sample_rate:
+                return True
+            time.sleep(0.1)
+        return False
 
     def _play(self) -> None:
         speech, output = self.speech, self._output
@@ -131,41 +148,53 @@ class Player:
                         position = self._written = self._heard = self._resume_at
                         self._resume_at = None
                         output.prepare()
+                    interruptions = self._interruptions
+                made = self._synthesized.is_set()  # before the length: none is missed
                 available = len(speech.samples)
-                if position >= available:
-                    if self._synthesized.is_set():
-                        break
+                if position < available:
+                    piece = speech.samples[position:min(available, position + chunk)]
+                    try:
+                        wrote = output.write(piece)
+                    except NoVoice:
+                        if self._interruptions == interruptions:
+                            raise
+                        wrote = 0  # the queue was dropped under it by a pause or a stop
+                    with self._lock:
+                        if self.state == "playing" and self._resume_at is None:
+                            position += wrote
+                            self._written = position
+                    continue
+                if not made:
                     time.sleep(0.01)
                     continue
-                piece = speech.samples[position:min(available, position + chunk)]
-                try:
-                    wrote = output.write(piece) if self.state == "playing" else 0
-                except NoVoice:
-                    if self.state == "playing":
-                        raise
-                    wrote = 0  # the queue was dropped under it by a pause or a stop
-                with self._lock:
-                    if self.state == "playing" and self._resume_at is None:
-                        position += wrote
-                        self._written = position
-            # The card's count of what it holds can stay above zero once it runs dry
-            # (PulseAudio's ALSA plugin does): wait for it, or for the time it needs.
-            left = output.queued()
-            until = time.monotonic() + left / speech.sample_rate + 0.25
-            while self.state == "playing" and left > 0 and time.monotonic() < until:
-                time.sleep(0.02)
-                left = output.queued()
-            with self._lock:
-                if self.state == "playing":
-                    self.state = "finished"
+                if self._heard_to_the_end(output, speech.sample_rate):
+                    return
+                # Paused (or stopped) while the end played: the loop waits, then goes on.
         except Exception as exc:
-            self._fail(str(exc))
+            self._fail(str(exc) or type(exc).__name__)
         finally:
-            output.close()
+            with self._lock:
+                self._output = None
+                output.close()
+
+    def _heard_to_the_end(self, output: SoundOutput, rate: int) -> bool:
+        """Everything is written: wait until the card has played it. The card's count of
+        what it holds can stay above zero once it runs dry (PulseAudio's ALSA plugin
+        does), so the wait is also bounded by the time that needs."""
+        output.start()  # a tail shorter than the card's queue would not start on its own
+        left = output.queued()
+        until = time.monotonic() + left / rate + 0.25
+        while self.state == "playing" and left > 0 and time.monotonic() < until:
+            time.sleep(0.02)
+            left = output.queued()
+        with self._lock:
+            if self.state == "playing":
+                self.state = "finished"
+                return True
+            return self.state in ("stopped", "failed")
 
     def _fail(self, message: str) -> None:
         with self._lock:
             if self.state not in ("stopped", "finished"):
                 self.state, self.error = "failed", message
                 self._go_on.set()
-

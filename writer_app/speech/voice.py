@@ -154,21 +154,23 @@ def sample_rate() -> int:
 
 
 def synthesize(text: str, voice: str = "", rate: int = DEFAULT_RATE,
-               cancelled: Callable[[], bool] = lambda: False,
+               go_on: Callable[[], bool] = lambda: True,
                into: Speech | None = None) -> Speech:
     """`text` read aloud by `voice` (a name or identifier from voices(); "" for English)
     at `rate` words a minute, one sentence at a time, appended to `into` (the player plays
-    it while the rest is made); a cancel stops between sentences."""
-    with _lock:
-        library = _espeak()
-        speech = into if into is not None else Speech(_sample_rate)
-        if library.SetVoiceByName((voice or "en").encode("utf-8")) != library.EE_OK:
-            raise NoVoice(f"Read aloud: eSpeak NG has no voice {voice!r} (Settings → Read "
-                          "aloud lists the voices it has)")
-        library.SetParameter(library.RATE, max(MIN_RATE, min(MAX_RATE, rate)), 0)
-        for start, end in sentence_spans(text):
-            if cancelled():
-                break
+    it while the rest is made). `go_on` is asked before each sentence (it may wait); False
+    stops. eSpeak is held for one sentence at a time, so listing the voices never waits
+    for a long text."""
+    speech = into if into is not None else Speech(sample_rate())
+    for start, end in sentence_spans(text):
+        if not go_on():
+            break
+        with _lock:
+            library = _espeak()
+            if library.SetVoiceByName((voice or "en").encode("utf-8")) != library.EE_OK:
+                raise NoVoice(f"Read aloud: eSpeak NG has no voice {voice!r} (Settings → "
+                              "Read aloud lists the voices it has)")
+            library.SetParameter(library.RATE, max(MIN_RATE, min(MAX_RATE, rate)), 0)
             _read_sentence(library, text, start, end, speech)
     return speech
 

@@ -48,9 +48,9 @@ RATING_SCHEMA = {
     "required": ["sentiment", "tone", "reason"],
     "additionalProperties": False,
 }
-# The longest answer the schema allows, in tokens, with room to spare: a constrained
-# answer cut short by max_tokens would not parse.
-ANSWER_TOKENS = 96
+# The longest answer the schema allows, in tokens, with room to spare (a reason in
+# Chinese is about a token a character): a constrained answer cut short would not parse.
+ANSWER_TOKENS = REASON_CHARS + 80
 # A paragraph is rated from its opening: a page-long paragraph's tone shows early, and a
 # small model's context is short.
 PARAGRAPH_CHARS = 1500
@@ -130,12 +130,12 @@ def paragraphs_of(text: str) -> list[Paragraph]:
     for start, end in chunks:
         piece = text[start:end]
         stripped = piece.strip()
-        if _FENCE.match(stripped):
-            # A fenced block: skip until it closes (it may span several chunks).
-            closes = stripped.count("```") + stripped.count("~~~")
-            in_code = (not in_code) if closes % 2 == 1 else in_code
-            continue
-        if in_code or not stripped or _HEADING.match(stripped) \
+        # A fenced code block may hold blank lines: every fence line toggles, and a chunk
+        # that is in code, or has a fence in it, is not prose.
+        fences = sum(1 for line in piece.split("\n") if _FENCE.match(line.strip()))
+        skip = in_code or fences > 0
+        in_code = in_code != (fences % 2 == 1)
+        if skip or not stripped or _HEADING.match(stripped) \
                 or not re.search(r"[^\W\d_]", stripped):
             continue
         lead = len(piece) - len(piece.lstrip())
@@ -181,8 +181,10 @@ def rate(paragraph: Paragraph, engine: Engine, cancel: CancelToken,
         if cancel.cancelled:
             return Rating(paragraph, None, None, "cancelled")
         schema = _narrowed(sentiment)
-    for _attempt in range(2):
-        result = engine.generate(_request(paragraph.text, engine, cancel, schema))
+    for attempt in range(2):
+        # The second try samples, so it is not the same answer again.
+        result = engine.generate(_request(paragraph.text, engine, cancel, schema,
+                                          temperature=0.0 if attempt == 0 else 0.7))
         if cancel.cancelled:
             break
         parsed = parse_rating(result.text)
@@ -193,13 +195,14 @@ def rate(paragraph: Paragraph, engine: Engine, cancel: CancelToken,
 
 
 def _request(text: str, engine: Engine, cancel: CancelToken,
-             schema: dict[str, object] | None = None) -> GenerationRequest:
+             schema: dict[str, object] | None = None,
+             temperature: float = 0.0) -> GenerationRequest:
     constrained = schema is not None and engine.capabilities.constrained_output
     return GenerationRequest(
         messages=[ChatMessage("system", SYSTEM),
                   ChatMessage("user", f"Paragraph:\n{text[:PARAGRAPH_CHARS]}\n\n"
                                       "Answer in JSON.")],
-        options=SamplingOptions(temperature=0.0, max_tokens=ANSWER_TOKENS),
+        options=SamplingOptions(temperature=temperature, max_tokens=ANSWER_TOKENS),
         constraint=Constraint("json_schema", json.dumps(schema)) if constrained else None,
         cancel=cancel)
 

@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
     def _shut_down(self) -> None:
         """Stop the work in the background (it stops within a token), wait only for saves
         being written, and close the engine after the job it runs."""
-        self.reader.stop()  # the voice stops with the window
+        self.reader.shut_down()  # the voice stops with the window
         stopped = self.runner.cancel_all()
         if stopped:
             log.info("closing: stopped %d background job(s)", len(stopped))

@@ -51,6 +51,7 @@ class ReadAloud(QObject):
         self.player: Player | None = None
         self.device = "default"  # ALSA's: the system's sound output
         self.sentence: tuple[int, int] | None = None  # in the editor, highlighted
+        self._units: list[int] = [0]  # each character's position in UTF-16 units
         self._base = QTextCursor(editor.document())  # where the text read begins
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -62,11 +63,14 @@ class ReadAloud(QObject):
     def start(self) -> None:
         """Read the selection, or from the cursor to the end."""
         self.stop()
-        cursor = self.editor.textCursor()
-        start = cursor.selectionStart() if cursor.hasSelection() else cursor.position()
-        end = cursor.selectionEnd() if cursor.hasSelection() else \
-            self.editor.document().characterCount() - 1
-        text = self.editor.toPlainText()[start:end]
+        cursor = QTextCursor(self.editor.textCursor())
+        if not cursor.hasSelection():
+            cursor.movePosition(QTextCursor.MoveOperation.End,
+                                QTextCursor.MoveMode.KeepAnchor)
+        start = cursor.selectionStart()
+        # Qt's positions count UTF-16 units; the text is read as Python characters.
+        text = cursor.selectedText().replace("\u2029", "\n")
+        self._units = _utf16_offsets(text)
         self.bar.show()
         if not text.strip():
             self._say("Read aloud: nothing to read from the cursor (select text, or put the "
@@ -104,6 +108,13 @@ class ReadAloud(QObject):
             self.player.stop()
             self._end("")
 
+    def shut_down(self) -> None:
+        """Stop, and let the threads leave eSpeak and ALSA before the app exits."""
+        player = self.player
+        self.stop()
+        if player is not None:
+            player.wait(1.0)
+
     def _say(self, message: str) -> None:
         self.bar.label.setText(message)
         self.bar.pause_button.hide()
@@ -119,7 +130,7 @@ class ReadAloud(QObject):
         heard = player.sentence()
         if heard is not None:
             base = self._base.position()
-            self._highlight((base + heard[0], base + heard[1]))
+            self._highlight((base + self._units[heard[0]], base + self._units[heard[1]]))
             speech = player.speech
             if player.state == "playing" and speech is not None:
                 i = speech.sentence_at(player.heard())
@@ -158,6 +169,15 @@ class ReadAloud(QObject):
         self.player = None
         self._highlight(None)
         if error:
-            self._say(f"Read aloud stopped: {error}")
+            self._say(error if error.startswith("Read aloud") else
+                      f"Read aloud stopped: {error}")
         else:
             self.bar.hide()
+
+
+def _utf16_offsets(text: str) -> list[int]:
+    """For each character offset of `text` (and its end), the offset in UTF-16 units."""
+    units = [0]
+    for ch in text:
+        units.append(units[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return units

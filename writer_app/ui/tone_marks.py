@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.tasks.tone import Rating, ToneReport, overall
+from writer_app.tasks.tone import Rating, ToneReport, overall, paragraphs_of
 from writer_app.ui import operations
 from writer_app.ui.jobs import Job, JobRunner
 
@@ -119,6 +119,7 @@ class ToneMarks(QObject):
         super().__init__(parent)
         self.editor, self.runner, self.engine, self.bar = editor, runner, engine, bar
         self.marks: list[Mark] = []
+        self._pending: dict[int, QTextCursor] = {}  # paragraphs not rated yet
         self.job: Job[ToneReport] | None = None
         self.margin = ToneMargin(editor, self)
         self.margin.hide()
@@ -134,14 +135,19 @@ class ToneMarks(QObject):
         """Rate the selection's paragraphs, or the whole text's."""
         if self.job is not None:
             return
-        cursor = self.editor.textCursor()
-        base = cursor.selectionStart() if cursor.hasSelection() else 0
-        text = self.editor.toPlainText()
-        text = text[base:cursor.selectionEnd()] if cursor.hasSelection() else text
+        cursor = QTextCursor(self.editor.textCursor())
+        if not cursor.hasSelection():
+            cursor.select(QTextCursor.SelectionType.Document)
+        # Qt's positions count UTF-16 units; the text is rated as Python characters.
+        text = cursor.selectedText().replace("\u2029", "\n")
         if not text.strip():
             self.sig_status.emit("Check tone: there is no text to rate")
             return
         self.clear()
+        # Each paragraph is held by a cursor from now on, so text that moves or changes
+        # while the model rates is followed; a rating whose words changed is dropped.
+        self._pending = {p.index: self._cursor(cursor.selectionStart(), text, p.start, p.end)
+                         for p in paragraphs_of(text)}
         self._show_margin(True)
         self.bar.show()
         self.bar.stop_button.show()
@@ -149,7 +155,7 @@ class ToneMarks(QObject):
 
         def progress(payload: object) -> None:
             if isinstance(payload, Rating):
-                self._add(payload, base)
+                self._add(payload)
             elif isinstance(payload, tuple):
                 done, total = payload
                 self.bar.label.setText(f"Checking tone: paragraph {done + 1} of {total}…")
@@ -183,11 +189,17 @@ class ToneMarks(QObject):
             self.bar.hide()
 
     # --- marks --------------------------------------------------------------------------
-    def _add(self, rating: Rating, base: int) -> None:
-        p = rating.paragraph
+    def _cursor(self, base: int, text: str, start: int, end: int) -> QTextCursor:
         cursor = QTextCursor(self.editor.document())
-        cursor.setPosition(base + p.start)
-        cursor.setPosition(base + p.end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(base + _utf16_len(text[:start]))
+        cursor.setPosition(base + _utf16_len(text[:end]), QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    def _add(self, rating: Rating) -> None:
+        cursor = self._pending.pop(rating.paragraph.index, None)
+        if cursor is None or \
+                cursor.selectedText().replace("\u2029", "\n") != rating.paragraph.text:
+            return  # edited (or the text replaced) while it was being rated
         self.marks.append(Mark(cursor, rating))
         self.margin.update()
 
@@ -220,3 +232,7 @@ class ToneMarks(QObject):
         if watched is self.editor and event.type() == QEvent.Type.Resize:
             self._place()
         return False
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
