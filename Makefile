@@ -25,6 +25,9 @@ run: $(APP_STAMP) $(MODEL)
 	$(BIN)/writer-app
 
 test: $(TEST_STAMP) $(MODEL) $(TEST_MODEL)
+	@# llama.cpp's own llama-server for tests/test_llama_cpp_server.py: built once for this
+	@# machine from the pinned sdist (about 5 minutes), then found in the build cache.
+	$(LLAMA_BUILD) server
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest

@@ -152,9 +152,10 @@ SERVER_CMAKE_ARGS = ("-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON", "-DBUILD_
                      "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF")
 
 
-def ensure_server(policy: dict[str, Any]) -> Path:
+def ensure_server(policy: dict[str, Any], cached_only: bool = False) -> Path:
     """llama.cpp's own llama-server, from the same pinned sdist, for the remote engine's
-    tests (/infill, cache_prompt): built for this machine (it never ships) and cached."""
+    tests (/infill, cache_prompt): built for this machine (it never ships) and cached.
+    `make test` builds it before the tests, which stay offline and only look it up."""
     parts = {"recipe": SERVER_RECIPE, "version": policy["version"],
              "sdist": policy["sdist-sha256"], "cmake_args": SERVER_CMAKE_ARGS,
              "machine": platform.machine(), "system": sys.platform}
@@ -163,6 +164,9 @@ def ensure_server(policy: dict[str, Any]) -> Path:
     binary = folder / ("llama-server.exe" if sys.platform == "win32" else "llama-server")
     if binary.exists():
         return binary
+    if cached_only:
+        raise BuildError(f"llama-server is not built yet ({binary}): `make test`, or "
+                         "`scripts/llama_build.py server`, builds it")
     cmake = shutil.which("cmake")
     if cmake is None:
         raise BuildError("building llama-server needs cmake (pip install cmake, or the "
@@ -334,8 +338,10 @@ def main() -> int:
     wheel = sub.add_parser("wheel", help="print the path of a cached wheel, built if needed")
     wheel.add_argument("--native-reference", action="store_true",
                        help="the -march=native build (AMX off) that benchmarks compare with")
-    sub.add_parser("server", help="print the path of llama.cpp's llama-server for the "
-                   "tests, built for this machine if needed")
+    server = sub.add_parser("server", help="print the path of llama.cpp's llama-server for "
+                            "the tests, built for this machine if needed")
+    server.add_argument("--cached-only", action="store_true",
+                        help="never build: exit 1 when it is not built yet")
     args = parser.parse_args()
     try:
         if args.command == "install":
@@ -344,7 +350,7 @@ def main() -> int:
             return cmd_check()
         policy = load_policy()
         if args.command == "server":
-            print(ensure_server(policy))
+            print(ensure_server(policy, args.cached_only))
             return 0
         build = native_reference() if args.native_reference else policy_build(policy)
         print(ensure_wheel(policy, build)[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,9 +34,14 @@ AFTER = " every night until the autumn storms came."
 
 @pytest.fixture(scope="module")
 def llama_server_binary() -> Path:
-    proc = subprocess.run([sys.executable, "scripts/llama_build.py", "server"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    """Built by `make test` before the tests (they stay offline): only looked up here."""
+    proc = subprocess.run([sys.executable, "scripts/llama_build.py", "server",
+                           "--cached-only"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    if proc.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(proc.stderr.strip())
+        pytest.skip(proc.stderr.strip())
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
