@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from writer_app.errors import WriterError
+from writer_app.tasks import sentences
 
 INSTALL = {
     "linux": "install espeak-ng (Debian, Ubuntu: sudo apt install espeak-ng; Fedora: "
@@ -31,9 +32,6 @@ INSTALL = {
 }
 DEFAULT_RATE = 175  # words a minute: eSpeak's own default
 MIN_RATE, MAX_RATE = 80, 450
-# A sentence, and where the next begins: after . ! ? (and closing quotes) and a space, or
-# at a line break (a heading, a list item).
-_SENTENCE_END = re.compile("(?<=[.!?])[\"'\u201d\u2019)\\]]*[ \t]+|[ \t]*\n\\s*")
 _lock = threading.Lock()  # eSpeak NG keeps one global state
 _library: ModuleType | None = None
 _sample_rate = 0
@@ -98,18 +96,9 @@ class Speech:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence with a letter or digit in it, in order."""
-    spans: list[tuple[int, int]] = []
-    at = 0
-    for match in [*_SENTENCE_END.finditer(text), None]:
-        end = match.start() if match else len(text)
-        piece = text[at:end]
-        if re.search(r"\w", piece):
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((at + lead, at + len(piece.rstrip())))
-        if match:
-            at = match.end()
-    return spans
+    """(start, end) of each sentence with a letter or digit in it, in order (the
+    outline's rule: not after "Dr." or an initial; a line break ends one too)."""
+    return [(a, b) for a, b in sentences.sentence_spans(text) if re.search(r"\w", text[a:b])]
 
 
 def _espeak() -> ModuleType:

@@ -23,6 +23,7 @@ from typing import Any
 from writer_app.documents.model import Block, Document
 from writer_app.engine.types import CancelToken
 from writer_app.tasks.languages import COMMON, detect_language
+from writer_app.tasks.sentences import sentence_spans
 
 SENTENCES_PER_SECTION = 2
 SECTION_WORDS = 1500  # a part of a document without headings
@@ -31,13 +32,6 @@ WINDOW = 300  # sentences ranked together (LexRank's time grows with their squar
 # sentences are taken instead.
 MIN_RANKED = 7
 MAX_SENTENCE_CHARS = 400
-# A sentence ends at . ! ? (and closing quotes or brackets) before a space and a capital,
-# digit or opening quote; not after a single capital (initials) or a common abbreviation.
-_SENTENCE_END = re.compile("(?<=[.!?])[\"'\u201d\u2019)\\]]*\\s+"
-                           "(?=[\"'\u201c\u2018(\\[]?[A-Z0-9\u00c0-\u00d6\u00d8-\u00de"
-                           "\u0410-\u042f\u0391-\u03a9])")
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|"
-                           r"Fig|No|Vol|pp|al))\.$")
 _WORD = re.compile("[^\\W\\d_]+(?:['\u2019][^\\W\\d_]+)?")
 # sumy's stop word lists and nltk's Snowball stemmers, by ISO 639-1 code.
 SUMY_LANGUAGES = {"en": "english", "fr": "french", "de": "german", "es": "spanish",
@@ -83,15 +77,7 @@ class Outline:
 
 def sentences_of(text: str) -> list[str]:
     """The sentences of a paragraph (a long one without stops is cut at a word)."""
-    out: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        piece = text[start:match.start()].strip()
-        if _ABBREVIATION.search(piece):
-            continue
-        out.append(piece)
-        start = match.end()
-    out.append(text[start:].strip())
+    out = [text[a:b] for a, b in sentence_spans(text)]
     cut: list[str] = []
     for sentence in filter(None, out):
         while len(sentence) > MAX_SENTENCE_CHARS:
