@@ -133,11 +133,17 @@ def build_environment(build: Build) -> dict[str, str]:
     return env
 
 
-def compile_wheel(policy: dict[str, Any], build: Build, work: Path) -> Path:
-    """Download the pinned sdist (pip checks its hash before running anything) and build."""
+def pinned_requirement(policy: dict[str, Any], work: Path) -> Path:
+    """A requirements file naming the policy's sdist and its sha256, checked by pip."""
     requirement = work / "requirement.txt"
     requirement.write_text(f"{PACKAGE}=={policy['version']} "
                            f"--hash=sha256:{policy['sdist-sha256']}\n")
+    return requirement
+
+
+def compile_wheel(policy: dict[str, Any], build: Build, work: Path) -> Path:
+    """Download the pinned sdist (pip checks its hash before running anything) and build."""
+    requirement = pinned_requirement(policy, work)
     out = work / "raw"
     run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-cache-dir",
          "--no-binary", PACKAGE, "-r", str(requirement), "-w", str(out)],
@@ -173,9 +179,7 @@ def ensure_server(policy: dict[str, Any], cached_only: bool = False) -> Path:
                          "system's package)")
     with tempfile.TemporaryDirectory(prefix="writer-llama-server-") as tmp:
         work = Path(tmp)
-        requirement = work / "requirement.txt"
-        requirement.write_text(f"{PACKAGE}=={policy['version']} "
-                               f"--hash=sha256:{policy['sdist-sha256']}\n")
+        requirement = pinned_requirement(policy, work)
         run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
              "--no-binary", PACKAGE, "-r", str(requirement), "-d",
              str(work / "sdist")], "downloading llama-cpp-python's sdist")

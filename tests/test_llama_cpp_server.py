@@ -11,8 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from writer_app.engine.types import CancelToken
 from writer_app.tasks.tone import SENTIMENTS, check_tone
 
 from .helpers import model_with_fim
+from .llama_server import serving
 from .loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,31 +53,17 @@ def fim_model(default_model_path, tmp_path_factory) -> Path:
 @contextlib.contextmanager
 def serve(binary: Path, model: Path) -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([str(binary), "-m", str(model), "--host", "127.0.0.1", "--port",
-                             str(port), "-c", "2048", "-t", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama-server ended: {proc.stderr.read()[-2000:]!r}"
-                                   if proc.stderr else "llama-server ended")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health",
-                                            timeout=2) as r:
-                    if json.load(r).get("status") == "ok":
-                        break
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama-server did not come up in 120 s")
-            time.sleep(0.2)
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                return bool(json.load(r).get("status") == "ok")
+        except (OSError, ValueError):  # not up yet; 503 while the model loads
+            return False
+
+    with serving([str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+                  "-c", "2048", "-t", "2"], healthy, "llama-server"):
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def ghost(engine: Engine, before: str, after: str | None):

@@ -445,6 +445,15 @@ def _read_input(name: str, purpose: str, encoding: str | None = None) -> str:
     return text
 
 
+def _read_text_or_page(name: str, purpose: str, encoding: str | None = None) -> str:
+    """The text of FILE or standard input (as _read_input), or of a web page's address."""
+    from writer_app.net import is_web_address
+
+    if is_web_address(name):
+        return _read_source(name, encoding).text()
+    return _read_input(name, purpose, encoding)
+
+
 def _read_file(path: Path, encoding: str | None = None) -> str:
     # Plain text and Markdown are read as they are, so their markup survives; any other
     # document goes through its loader.
@@ -655,11 +664,9 @@ def _cmd_ask(args: argparse.Namespace, prefs: settings.Settings) -> int:
 def _cmd_tone(args: argparse.Namespace, prefs: settings.Settings) -> int:
     from writer_app.tasks.tone import Rating, check_tone
 
-    # A bad file is reported before the model loads.
-    if args.file.startswith(("http://", "https://")):
-        text = _read_source(args.file, args.encoding).text()
-    else:  # offsets in --json are the file's own (a document's: its text as extracted)
-        text = _read_input(args.file, "rate", args.encoding)
+    # A bad file is reported before the model loads; offsets in --json are the file's own
+    # (a document's: its text as extracted).
+    text = _read_text_or_page(args.file, "rate", args.encoding)
     name = "standard input" if args.file == "-" else args.file
     engine = _load_engine(args, prefs)
     cancel = CancelToken()
@@ -690,10 +697,7 @@ def _cmd_speak(args: argparse.Namespace, prefs: settings.Settings) -> int:
         for v in speech_voice.voices():
             print(f"{v.name}\t{v.languages}\t{v.identifier}")
         return 0
-    if args.file.startswith(("http://", "https://")):
-        text = _read_source(args.file, args.encoding).text()
-    else:
-        text = _read_input(args.file, "read aloud", args.encoding)
+    text = _read_text_or_page(args.file, "read aloud", args.encoding)
     voice = prefs.speech_voice if args.voice is None else args.voice
     rate = prefs.speech_rate if args.rate is None else args.rate
     if not speech_voice.MIN_RATE <= rate <= speech_voice.MAX_RATE:

@@ -12,6 +12,7 @@ sound card has played. No Qt here.
 from __future__ import annotations
 
 import array
+import bisect
 import ctypes
 import re
 import sys
@@ -78,10 +79,11 @@ class Speech:
 
     def sentence_at(self, sample: int) -> int | None:
         """The index of the sentence heard at `sample` (the last one once it is over)."""
-        for i, s in enumerate(self.sentences):
-            if sample < s.end_sample:
-                return i
-        return len(self.sentences) - 1 if self.sentences else None
+        if not self.sentences:
+            return None
+        # Polled by the window many times a second: a book has thousands of sentences.
+        i = bisect.bisect_right(self.sentences, sample, key=lambda s: s.end_sample)
+        return min(i, len(self.sentences) - 1)
 
     def write_wav(self, path: Path) -> None:
         with wave.open(str(path), "wb") as out:

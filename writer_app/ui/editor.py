@@ -24,6 +24,15 @@ def selected_text(cursor: QTextCursor) -> str:
     return cursor.selectedText().replace("\u2029", "\n")
 
 
+def utf16_offsets(text: str) -> list[int]:
+    """For each character offset of `text` (and its end), the offset in UTF-16 units:
+    Qt's positions count those, and a character beyond U+FFFF takes two."""
+    units = [0]
+    for ch in text:
+        units.append(units[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return units
+
+
 def dropped_sources(mime: QMimeData) -> list[str]:
     """The local files and web addresses a drop carries, each once; empty for a drop of
     plain text (or of links of other kinds, mailto: say), which the editor inserts."""

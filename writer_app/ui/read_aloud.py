@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from writer_app.settings import Settings
 from writer_app.speech.player import Player
 from writer_app.speech.voice import NoVoice
+from writer_app.ui.editor import selected_text, utf16_offsets
 
 POLL_MS = 40
 HIGHLIGHT = QColor("#fff0a8")
@@ -69,8 +70,8 @@ class ReadAloud(QObject):
                                 QTextCursor.MoveMode.KeepAnchor)
         start = cursor.selectionStart()
         # Qt's positions count UTF-16 units; the text is read as Python characters.
-        text = cursor.selectedText().replace("\u2029", "\n")
-        self._units = _utf16_offsets(text)
+        text = selected_text(cursor)
+        self._units = utf16_offsets(text)
         self.bar.show()
         if not text.strip():
             self._say("Read aloud: nothing to read from the cursor (select text, or put the "
@@ -127,15 +128,14 @@ class ReadAloud(QObject):
         if player.state in ("finished", "stopped", "failed"):
             self._end(player.error)
             return
-        heard = player.sentence()
-        if heard is not None:
-            base = self._base.position()
-            self._highlight((base + self._units[heard[0]], base + self._units[heard[1]]))
-            speech = player.speech
-            if player.state == "playing" and speech is not None:
-                i = speech.sentence_at(player.heard())
-                self.bar.label.setText(f"Reading aloud: sentence {(i or 0) + 1} of about "
-                                       f"{max(len(speech.sentences), (i or 0) + 1)}")
+        speech = player.speech
+        i = speech.sentence_at(player.heard()) if speech is not None else None
+        if speech is not None and i is not None:
+            heard, base = speech.sentences[i], self._base.position()
+            self._highlight((base + self._units[heard.start], base + self._units[heard.end]))
+            if player.state == "playing":
+                self.bar.label.setText(f"Reading aloud: sentence {i + 1} of about "
+                                       f"{len(speech.sentences)}")
 
     def _highlight(self, span: tuple[int, int] | None) -> None:
         if span == self.sentence:
@@ -174,10 +174,3 @@ class ReadAloud(QObject):
         else:
             self.bar.hide()
 
-
-def _utf16_offsets(text: str) -> list[int]:
-    """For each character offset of `text` (and its end), the offset in UTF-16 units."""
-    units = [0]
-    for ch in text:
-        units.append(units[-1] + (2 if ord(ch) > 0xFFFF else 1))
-    return units

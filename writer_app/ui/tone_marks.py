@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from writer_app.tasks.tone import Rating, ToneReport, overall, paragraphs_of
 from writer_app.ui import operations
+from writer_app.ui.editor import selected_text, utf16_offsets
 from writer_app.ui.jobs import Job, JobRunner
 
 MARGIN_PX = 10
@@ -139,14 +140,15 @@ class ToneMarks(QObject):
         if not cursor.hasSelection():
             cursor.select(QTextCursor.SelectionType.Document)
         # Qt's positions count UTF-16 units; the text is rated as Python characters.
-        text = cursor.selectedText().replace("\u2029", "\n")
+        text = selected_text(cursor)
         if not text.strip():
             self.sig_status.emit("Check tone: there is no text to rate")
             return
         self.clear()
         # Each paragraph is held by a cursor from now on, so text that moves or changes
         # while the model rates is followed; a rating whose words changed is dropped.
-        self._pending = {p.index: self._cursor(cursor.selectionStart(), text, p.start, p.end)
+        base, units = cursor.selectionStart(), utf16_offsets(text)
+        self._pending = {p.index: self._cursor(base + units[p.start], base + units[p.end])
                          for p in paragraphs_of(text)}
         self._show_margin(True)
         self.bar.show()
@@ -189,16 +191,15 @@ class ToneMarks(QObject):
             self.bar.hide()
 
     # --- marks --------------------------------------------------------------------------
-    def _cursor(self, base: int, text: str, start: int, end: int) -> QTextCursor:
+    def _cursor(self, start: int, end: int) -> QTextCursor:
         cursor = QTextCursor(self.editor.document())
-        cursor.setPosition(base + _utf16_len(text[:start]))
-        cursor.setPosition(base + _utf16_len(text[:end]), QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         return cursor
 
     def _add(self, rating: Rating) -> None:
         cursor = self._pending.pop(rating.paragraph.index, None)
-        if cursor is None or \
-                cursor.selectedText().replace("\u2029", "\n") != rating.paragraph.text:
+        if cursor is None or selected_text(cursor) != rating.paragraph.text:
             return  # edited (or the text replaced) while it was being rated
         self.marks.append(Mark(cursor, rating))
         self.margin.update()
@@ -233,6 +234,3 @@ class ToneMarks(QObject):
             self._place()
         return False
 
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
