@@ -8,6 +8,8 @@ second, not per token.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -59,10 +61,9 @@ class JobContext:
         return text
 
 
-class _Runnable(QRunnable):
+class _Runnable:
     def __init__(self, fn: Callable[[JobContext], object], ctx: JobContext,
                  signals: _JobSignals) -> None:
-        super().__init__()
         self.fn = fn
         self.ctx = ctx
         self.signals = signals
@@ -106,6 +107,40 @@ class _Runnable(QRunnable):
                 raise
 
 
+class _LaneQueue:
+    """A lane's waiting jobs, best first: a user's before background work, and in the
+    order asked within each. QThreadPool's own queue can't keep that order: a job handed
+    to an idle thread goes in at priority 0, so a job a user asks for a moment later, at
+    priority 1, overtakes it while that thread wakes (seen under load: a model swap ran
+    before the suggestion asked for first, which then ran on the new model)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[int, int, _Runnable]] = []
+        self._order = itertools.count()
+
+    def put(self, job: _Runnable, priority: Priority) -> None:
+        with self._lock:
+            heapq.heappush(self._waiting,
+                           (0 if priority == "user" else 1, next(self._order), job))
+
+    def take(self) -> _Runnable:
+        with self._lock:
+            return heapq.heappop(self._waiting)[2]
+
+
+class _Turn(QRunnable):
+    """One turn on a lane's threads (one per job put in its queue): it runs the best job
+    waiting when a thread gets to it."""
+
+    def __init__(self, queue: _LaneQueue) -> None:
+        super().__init__()
+        self.queue = queue
+
+    def run(self) -> None:
+        self.queue.take().run()
+
+
 class Job(Generic[T]):
     """A job as the GUI sees it: running or not, and a way to stop it."""
 
@@ -134,6 +169,7 @@ class JobRunner(QObject):
         self.io.setMaxThreadCount(4)
         self.pools: dict[Lane, QThreadPool] = {"inference": self.inference,
                                                "background": self.background, "io": self.io}
+        self.queues: dict[Lane, _LaneQueue] = {lane: _LaneQueue() for lane in self.pools}
         self.jobs: list[Job[Any]] = []
 
     def run(
@@ -187,9 +223,9 @@ class JobRunner(QObject):
         job.signals.sig_failed.connect(failed)
         job.signals.sig_cancelled.connect(cancelled)
         job.flush_timer.start()
-        pool = self.pools[lane]
         # Among queued jobs, one a user waits for starts before background work.
-        pool.start(_Runnable(fn, job.context, job.signals), 1 if priority == "user" else 0)
+        self.queues[lane].put(_Runnable(fn, job.context, job.signals), priority)
+        self.pools[lane].start(_Turn(self.queues[lane]))
         return job
 
     def cancel_all(self) -> list[Job[Any]]:
