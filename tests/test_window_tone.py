@@ -1,6 +1,7 @@
 """Assist → Check tone in the window, with the real default model: a mark beside each
 paragraph with its rating as tooltip, the overall line under the editor, a paragraph
-edited afterwards losing its mark, and Stop keeping the marks made."""
+edited afterwards losing its mark, Stop keeping the marks made, and Clear marks
+stopping a check that runs."""
 
 from __future__ import annotations
 
@@ -92,6 +93,18 @@ def test_stop_keeps_the_marks_made(qtbot, window):
     assert window.tone_bar.label.text().startswith("Tone: ")
     if len(tone.marks) < 3:
         assert window.tone_bar.label.text().endswith("(stopped)")
+
+
+def test_clear_marks_while_checking_stops_the_check(qtbot, window):
+    tone = window.tone
+    tone.check()
+    qtbot.waitUntil(lambda: len(tone.marks) >= 1, timeout=60000)
+    window.tone_bar.clear_button.click()
+    qtbot.waitUntil(lambda: tone.job is None, timeout=60000)
+    assert not tone.marks and not tone.margin.isVisible() and not window.tone_bar.isVisible()
+    tone.check()  # a new check starts afresh and marks every paragraph
+    qtbot.waitUntil(lambda: tone.job is None, timeout=120000)
+    assert len(tone.marks) == 3 and window.tone_bar.isVisible()
 
 
 def test_a_paragraph_edited_while_it_is_rated_gets_no_stale_mark(qtbot, window):

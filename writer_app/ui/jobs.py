@@ -8,10 +8,12 @@ second, not per token.
 
 from __future__ import annotations
 
+import atexit
 import heapq
 import itertools
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, Literal, TypeVar
 
@@ -22,6 +24,7 @@ from writer_app.errors import WriterError
 
 log = logging.getLogger(__name__)
 FLUSH_MS = 33
+EXIT_WAIT_MS = 10_000  # for each lane, at exit
 # "inference": the thread for what the user asked the model for; "background": the thread
 # for model work nobody waits on (it asks the engine with priority "background", which
 # refuses rather than queue behind the inference lane's job, and gives way to it);
@@ -171,6 +174,7 @@ class JobRunner(QObject):
                                                "background": self.background, "io": self.io}
         self.queues: dict[Lane, _LaneQueue] = {lane: _LaneQueue() for lane in self.pools}
         self.jobs: list[Job[Any]] = []
+        _runners.add(self)
 
     def run(
         self,
@@ -234,3 +238,19 @@ class JobRunner(QObject):
         for job in stopped:
             job.cancel()
         return stopped
+
+
+_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_for_lanes() -> None:
+    """Let the lanes finish what they still run (the engine closed after the window, a
+    job winding down) before Python ends: a thread that calls into Python after that is
+    killed mid-call, which Qt reports as "Qt Concurrent has caught an exception"."""
+    for runner in list(_runners):
+        try:
+            for pool in runner.pools.values():
+                pool.waitForDone(EXIT_WAIT_MS)
+        except RuntimeError:  # its C++ side is gone, and its threads with it
+            pass

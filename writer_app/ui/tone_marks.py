@@ -185,10 +185,14 @@ class ToneMarks(QObject):
             self.job.cancel()
 
     def clear(self) -> None:
+        """Take the marks away, with the bar; a check still running stops, and the
+        paragraphs it had yet to rate get no mark."""
+        if self.job is not None:
+            self.job.cancel()
+        self._pending.clear()
         self.marks.clear()
         self._show_margin(False)
-        if self.job is None:
-            self.bar.hide()
+        self.bar.hide()
 
     # --- marks --------------------------------------------------------------------------
     def _cursor(self, start: int, end: int) -> QTextCursor:
