@@ -120,7 +120,8 @@ def window(qtbot):
     from writer_app.settings import Settings
     from writer_app.ui.main_window import MainWindow
 
-    w = MainWindow(Settings(), paths.model_search_dirs())
+    # No ghost-text probe: it would compete with what a test runs for the model and cores.
+    w = MainWindow(Settings(ghost_text="off"), paths.model_search_dirs())
     w.show()
     qtbot.waitUntil(lambda: w.host.engine is not None and not w.host.loading, timeout=60000)
     yield w

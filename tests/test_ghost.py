@@ -185,7 +185,10 @@ def test_a_users_request_cancels_a_ghost_request_in_flight(engine):
 
     worker = threading.Thread(target=ghost_job)
     worker.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while not engine.lanes._active and time.monotonic() < deadline:  # the ghost holds it
+        time.sleep(0.005)
+    assert engine.lanes._active, "the ghost request never took the model"
     started = time.perf_counter()
     result = engine.generate(GenerationRequest(prompt="Hello", options=SamplingOptions(
         max_tokens=2)))

@@ -17,7 +17,8 @@ from .emulation import bundle_stage_two, on_cpu, own_lines
 from .sound import need_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# The bundle is built in a fixture: its own limit (1,200 s), not the 600 s of a test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ ANSWER = "The harbour was very busy this year."
 
 @pytest.fixture
 def fake_window(qtbot):
-    w = MainWindow(Settings(), paths.model_search_dirs(), load_model=False)
+    # No ghost-text probe: it would stream from the fake backends the tests count.
+    w = MainWindow(Settings(ghost_text="off"), paths.model_search_dirs(), load_model=False)
     w.show()
     with qtbot.waitSignal(w.host.sig_model_loaded, timeout=10000):
         w.host.use(Engine(FakeBackend(ANSWER)))
@@ -49,7 +50,7 @@ def test_a_suggestion_is_ready_then_accepted_as_one_undo_step(qtbot, fake_window
 def test_a_stopped_suggestion_says_so_and_changes_nothing(qtbot, fake_window):
     w = fake_window
     with qtbot.waitSignal(w.host.sig_model_loaded, timeout=10000):
-        w.host.use(Engine(FakeBackend("word " * 200, delay=0.02)))
+        w.host.use(Engine(FakeBackend("word " * 200, delay=0.2)))  # stopped long before its end
     select_all(w, ORIGINAL)
     w.suggesting.suggest("rewrite")
     qtbot.waitUntil(lambda: w.suggestions.view.toPlainText().strip() != "", timeout=10000)
@@ -133,7 +134,7 @@ def test_background_work_gives_way_and_never_queues(qtbot, fake_window):
     from writer_app.engine.types import GenerationRequest
 
     w = fake_window
-    slow = FakeBackend("slowly " * 40, delay=0.02)
+    slow = FakeBackend("slowly " * 40, delay=0.2)  # about 8 s: still running when asked
     with qtbot.waitSignal(w.host.sig_model_loaded, timeout=10000):
         w.host.use(Engine(slow))
     select_all(w, ORIGINAL)

@@ -29,7 +29,7 @@ def server(default_model_path):
 
 
 def open_window(qtbot, prefs: Settings | None = None) -> MainWindow:
-    w = MainWindow(prefs or Settings(), paths.model_search_dirs())
+    w = MainWindow(prefs or Settings(ghost_text="off"), paths.model_search_dirs())
     w.show()
     qtbot.waitUntil(lambda: w.host.engine is not None and not w.host.loading, timeout=60000)
     return w
@@ -113,7 +113,16 @@ def test_a_rewrite_runs_over_the_server_and_its_loss_is_shown_with_the_text_kept
                 w.suggesting.suggest("rewrite")
             assert w.suggestions.view.toPlainText().strip()
             w.suggesting.reject()
-            # The server goes away while it writes a continuation.
+            # The server goes away while it writes a longer version of a long paragraph
+            # (hundreds of tokens to write: the kill lands mid-answer on a slow machine too).
+            original = (
+                "The harbour was very busy this year, and the town was full of people. "
+                "Container traffic grew by a fifth, while the fishing boats held steady. "
+                "The new quay opened in March, two months late, and the cranes arrived "
+                "in June. Hotels were full from May to September, and the cafes on the "
+                "front stayed open late. The council wants a second quay by 2030, but "
+                "the money is not there yet, and the fishermen fear for their moorings.")
+            w.files.set_text(original, None)
             w.editor.selectAll()
             w.suggesting.suggest("longer")
             qtbot.waitUntil(lambda: w.suggestions.view.toPlainText().strip() != "",

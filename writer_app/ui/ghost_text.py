@@ -41,6 +41,7 @@ PACE_SHARE = 0.75
 # Ghost text starts on by itself when the model's first token comes this fast.
 FAST_ENOUGH_S = 0.3
 PROBE_TEXT = "The weather was mild for the season, and the"
+BUSY = "No ghost text while the model is busy with another job"
 
 
 class GhostText(QObject):
@@ -106,6 +107,11 @@ class GhostText(QObject):
         line_rest = self._between(at, line_end.position())
         if ghost.why_not(before, line_rest, cursor.hasSelection()) is not None:
             return
+        if self.runner.busy("inference"):
+            # A job the user asked for has the model, or is next (a summary between two
+            # of its parts, say): a ghost must not slip in, nor wait behind it.
+            self.sig_status.emit(BUSY)
+            return
         after = self._between(line_end.position(), line_end.position() + ghost.AFTER_CHARS)
         context = ghost.context_of(before, after, start > 0)
         self._request += 1
@@ -146,7 +152,7 @@ class GhostText(QObject):
             return
         self.job = None
         if message == str(EngineBusy()):
-            self.sig_status.emit("No ghost text while the model is busy with another job")
+            self.sig_status.emit(BUSY)
         else:
             self.sig_status.emit("")
 

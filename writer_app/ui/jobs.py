@@ -147,7 +147,8 @@ class _Turn(QRunnable):
 class Job(Generic[T]):
     """A job as the GUI sees it: running or not, and a way to stop it."""
 
-    def __init__(self, parent: QObject, cancellable: bool = True) -> None:
+    def __init__(self, parent: QObject, lane: Lane, cancellable: bool = True) -> None:
+        self.lane = lane
         # A write in progress (a save) is not cancellable: closing waits for it instead.
         self.cancellable = cancellable
         self.cancel_token = CancelToken()
@@ -189,7 +190,7 @@ class JobRunner(QObject):
         priority: Priority = "user",
         cancellable: bool = True,
     ) -> Job[T]:
-        job: Job[T] = Job(self, cancellable)
+        job: Job[T] = Job(self, lane, cancellable)
         self.jobs.append(job)
 
         def flush() -> None:
@@ -231,6 +232,10 @@ class JobRunner(QObject):
         self.queues[lane].put(_Runnable(fn, job.context, job.signals), priority)
         self.pools[lane].start(_Turn(self.queues[lane]))
         return job
+
+    def busy(self, lane: Lane) -> bool:
+        """A job on `lane` runs or waits to."""
+        return any(job.lane == lane for job in self.jobs)
 
     def cancel_all(self) -> list[Job[Any]]:
         """Cancel the running jobs but writes; the ones cancelled."""
