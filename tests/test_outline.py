@@ -157,6 +157,28 @@ def test_a_compressed_document_keeps_every_section_and_its_central_sentences():
     assert compressed(doc, total + 1) is doc  # short enough already
 
 
+def test_a_paged_document_without_headings_is_cut_by_its_pages():
+    # A PDF's text comes with page breaks and no headings: its sections, and the parts a
+    # summary reads, are named by their pages, not "Part 3 of 38" inside "Part 1 of 6".
+    from writer_app.tasks.splitter import split
+    from writer_app.tasks.summarize import plan_of
+
+    blocks: list[Block] = []
+    for _page in range(30):
+        blocks += [Block("paragraph", WHALES), Block("paragraph", BREAD), Block("page_break")]
+    doc = Document(Path("report.pdf"), "pdf", "report", blocks, pages=30)
+    sections = split_sections(doc)
+    assert len(sections) > 2 and sections[0].heading.startswith("Pages 1\u2013")
+    assert sections[-1].heading.endswith("\u201330")
+    plan = plan_of(doc, split(doc.blocks, 600, lambda text: len(text.split())))
+    assert len(plan.labels) > 2 and plan.labels[0].startswith("Pages 1\u2013")
+    assert plan.labels[-1].endswith("\u201330") and not any("Part" in x for x in plan.labels)
+    # Without page breaks: numbered parts, as before.
+    plain = Document(Path("report.txt"), "text", "report",
+                     [b for b in blocks if b.kind != "page_break"])
+    assert split_sections(plain)[0].heading.startswith("Part 1 of ")
+
+
 def test_a_budget_reads_less_and_still_every_section(engine):
     from writer_app.tasks.summarize import READ_TOKENS, summarize
 

@@ -56,3 +56,38 @@ def test_an_introduction_line_is_dropped_from_prose():
 def test_a_one_line_answer_is_kept_whole():
     assert shape("medium", ["Whales eat krill: lots of it."])[0] == "Whales eat krill: lots of it."
     assert shape("short", ["One. Two. Three."])[0] == "One. Two."
+
+
+LOOP = ("This document is a guide to Python's data types, including lists and tuples. "
+        "The \"cell\" type is in the \"types\" module.\n\n")
+
+
+def test_a_prose_answer_ends_where_it_starts_over():
+    # What the default model wrote for one part of a long PDF: its answer, then again.
+    pieces = [(LOOP * 3)[i:i + 7] for i in range(0, len(LOOP * 3), 7)]
+    text, complete = shape("medium", pieces)
+    assert text == LOOP.strip() and complete
+    # Nearly the same words count as the same sentence; a sentence at the very end too.
+    again = LOOP + "This document is a guide to Python's data types, including lists, tuples."
+    assert shape("medium", [again])[0] == LOOP.strip()
+
+
+def test_a_list_ends_where_it_starts_over_and_short_sentences_may_repeat():
+    pieces = ["- Ships came in record numbers\n- Costs fell by a fifth\n",
+              "- Ships came in record numbers\n- Cafés were pleased\n"]
+    text, complete = shape("points", pieces)
+    assert text == "- Ships came in record numbers\n- Costs fell by a fifth\n" and complete
+    assert shape("medium", ["Yes. Yes. The harbour grew."])[0] == "Yes. Yes. The harbour grew."
+    assert shape("short", ["The harbour grew this year. The harbour grew this year. Costs "
+                           "fell."])[0] == "The harbour grew this year."
+
+
+def test_a_sentence_cut_off_by_the_token_limit_is_left_out():
+    s = Shaper("medium")
+    text = s.feed("The harbour grew this year.\n\nCosts fell, and the cafés ") + s.finish(
+        cut_off=True)
+    assert text == "The harbour grew this year."
+    s = Shaper("medium")  # all there is: kept
+    assert (s.feed("Costs fell, and the cafés ") + s.finish(cut_off=True)).startswith("Costs")
+    s = Shaper("medium")  # ended on its own: kept whole
+    assert "cafés" in s.feed("The harbour grew.\n\nCosts fell, and the cafés") + s.finish()

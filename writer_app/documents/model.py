@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +67,29 @@ class Block:
         if self.kind == "list_item":
             return "  " * min(self.level, MAX_LEVEL) + "- " + self.text
         return self.text
+
+
+def block_pages(blocks: list[Block]) -> list[int] | None:
+    """Each block's page, from 1, where the blocks carry page breaks (a PDF's); None
+    for a text without pages."""
+    if not any(b.kind == "page_break" for b in blocks):
+        return None
+    pages, page = [], 1
+    for block in blocks:
+        pages.append(page)
+        if block.kind == "page_break":
+            page += 1
+    return pages
+
+
+def pages_label(blocks: list[Block], pages: list[int], indexes: Iterable[int]) -> str | None:
+    """Where the blocks at `indexes` are (page breaks aside): "Page 3", or "Pages 3" en
+    dash "5"; None when there are none."""
+    held = [pages[i] for i in indexes if blocks[i].kind != "page_break"]
+    if not held:
+        return None
+    first, last = min(held), max(held)
+    return f"Page {first}" if first == last else f"Pages {first}\u2013{last}"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from writer_app.documents.model import Block, Document
+from writer_app.documents.model import Block, Document, block_pages, pages_label
 from writer_app.engine.types import CancelToken
 from writer_app.tasks.languages import COMMON, detect_language
 from writer_app.tasks.sentences import sentence_spans
@@ -121,8 +121,12 @@ def split_sections(doc: Document) -> list[Section]:
     if start < len(doc.blocks) and _has_text(doc.blocks[start:]):
         sections.append(Section("", 0, start, len(doc.blocks)))
     if len(sections) > 1:
+        # Named by their pages where the document has them (a PDF), else by number.
+        pages = block_pages(doc.blocks)
         for n, s in enumerate(sections, 1):
-            s.heading = f"Part {n} of {len(sections)}"
+            s.heading = ((pages and pages_label(doc.blocks, pages,
+                                                range(s.first_block, s.end_block)))
+                         or f"Part {n} of {len(sections)}")
     return sections
 
 

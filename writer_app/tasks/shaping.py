@@ -1,8 +1,9 @@
 """Keep a streamed summary to the shape the user asked for, as it streams.
 
 Small models drift: three sentences for "one or two", a preamble before the bullet
-list, the prompt's <document> markers echoed back. The shaper sees each piece, passes
-on what fits and says when the answer is complete, so generation can stop there.
+list, the prompt's <document> markers echoed back, the same sentences over and over.
+The shaper sees each piece, passes on what fits and says when the answer is complete,
+so generation can stop there.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ _SENTENCE_END_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
+_WORD = re.compile(r"\w+")
+_ENDED = re.compile(r"[.!?][\"')\]]?\s*$")
+
 INTRO_MAX = 160
+# A sentence or point sharing this much of its words (and the other's) with one before it
+# says it again.
+REPEAT_SHARE = 0.8
+REPEAT_MIN_WORDS = 4
 
 
 def _without_intro(text: str) -> str:
@@ -35,6 +43,7 @@ class Shaper:
         self._bullets = 0
         self._emitted = ""
         self._prose: list[str] = []
+        self._said: list[frozenset[str]] = []  # the words of each sentence or point passed
         # Prose answers are held until their first line is known: an introduction
         # ("This document is summarized in a paragraph:") is dropped.
         self._opened = length == "points"
@@ -54,36 +63,42 @@ class Shaper:
             self._opened = True
         if self.length == "points":
             out = self._points(final=False)
-        elif self.length == "short":
-            out = self._short()
         else:
-            out, self._buffer = self._buffer, ""
-            out = _MARKERS.sub("", out)
+            out = self._whole_sentences(2 if self.length == "short" else None)
         if not self._emitted:
             out = out.lstrip()
         self._emitted += out
         return out
 
-    def finish(self) -> str:
-        """What was held back, at the end of the stream."""
+    def finish(self, cut_off: bool = False) -> str:
+        """What was held back, at the end of the stream; `cut_off`: the stream ended at
+        its token limit, so a last sentence without its end is left out (unless it is
+        all there is)."""
         if self.complete:
             return ""
         if not self._opened:
             self._buffer = _without_intro(_MARKERS.sub("", self._buffer).lstrip())
-            if self.length == "short":  # the held sentences still count
-                out = self._short()
+            if self.length != "points":  # the held sentences count
+                out = self._whole_sentences(2 if self.length == "short" else None)
                 if self.complete:
                     self._emitted += out
                     return out.rstrip()
                 self._buffer = out + self._buffer
-        out = self._points(final=True) if self.length == "points" else _MARKERS.sub(
-            "", self._buffer)
+        if self.length == "points":
+            out = self._points(final=True)
+        else:
+            out = _MARKERS.sub("", self._buffer)
+            unfinished = cut_off and self._emitted.strip() and not _ENDED.search(out)
+            if unfinished or self._repeats(out):  # the last sentence (no space after it)
+                out = ""
         self._buffer = ""
         self.complete = True
         self._emitted += out
         return out if self.length == "points" else out.rstrip()
 
-    def _short(self) -> str:
+    def _whole_sentences(self, most: int | None) -> str:
+        """The buffer's whole sentences, up to `most` in all; the answer is complete at
+        `most`, or at a sentence that repeats an earlier one (dropped)."""
         # Hold back a possible "<document" marker until its end arrives.
         text = _MARKERS.sub("", self._buffer)
         if "<" in text[-12:]:
@@ -95,14 +110,30 @@ class Shaper:
         start = 0
         # A full stop at the very end may be a decimal point ("1.8"): wait for what follows.
         for m in _SENTENCE_END.finditer(text):
-            self._sentences += 1
-            out += text[start : m.end()]
+            sentence = text[start : m.end()]
             start = m.end()
-            if self._sentences == 2:
+            if self._repeats(sentence):
+                self.complete = True
+                return out
+            self._sentences += 1
+            out += sentence
+            if self._sentences == most:
                 self.complete = True
                 return out
         self._buffer = text[start:] + self._buffer
         return out
+
+    def _repeats(self, text: str) -> bool:
+        """Whether `text` says again what a sentence or point before it said (nearly all
+        the same words): a small model caught in a loop writes its answer over and over,
+        and the answer ends where it starts again. Short ones ("Yes.") may repeat."""
+        words = frozenset(_WORD.findall(text.lower()))
+        if len(words) < REPEAT_MIN_WORDS:
+            return False
+        if any(len(words & seen) >= REPEAT_SHARE * len(words | seen) for seen in self._said):
+            return True
+        self._said.append(words)
+        return False
 
     def _points(self, final: bool) -> str:
         lines = self._buffer.split("\n")
@@ -113,6 +144,9 @@ class Shaper:
             if not line:
                 continue
             bullet = _BULLET.match(line)
+            if bullet and self._repeats(line[bullet.end():]):
+                self.complete = True  # the list starts over
+                break
             if bullet:
                 self._bullets += 1
                 out.append("- " + line[bullet.end():])

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal
 
-from writer_app.documents.model import Block, Document
+from writer_app.documents.model import Block, Document, block_pages, pages_label
 from writer_app.engine.engine import Engine
 from writer_app.engine.errors import EngineError
 from writer_app.engine.types import (
@@ -75,6 +75,8 @@ class Plan:
 
 
 def plan_of(doc: Document, parts: list[Part]) -> Plan:
+    owner = part_of_each_block(doc.blocks, parts)
+    pages = block_pages(doc.blocks)
     labels: list[str] = []
     last_heading = ""
     for i, part in enumerate(parts, 1):
@@ -83,10 +85,13 @@ def plan_of(doc: Document, parts: list[Part]) -> Plan:
             labels.append(headings[0] if len(headings) == 1
                           else f"{headings[0]} … {headings[-1]}")
             last_heading = headings[-1]
-        else:
-            labels.append(f"{last_heading} (continued)" if last_heading
-                          else f"Part {i} of {len(parts)}")
-    return Plan(labels, part_of_each_block(doc.blocks, parts))
+        elif last_heading:
+            labels.append(f"{last_heading} (continued)")
+        else:  # by its pages where the document has them (a PDF), else by number
+            held = (b for b, p in enumerate(owner) if p == i - 1)
+            labels.append((pages and pages_label(doc.blocks, pages, held))
+                          or f"Part {i} of {len(parts)}")
+    return Plan(labels, owner)
 
 
 @dataclass
@@ -147,7 +152,7 @@ class _Run:
         self._reading(0, 0)
         if self.cancel.cancelled:
             return ""
-        tail = shaper.finish()
+        tail = shaper.finish(cut_off=result.finish_reason == "length")
         if tail:
             pieces.append(tail)
             if on_piece is not None:
