@@ -72,14 +72,18 @@ def test_a_prose_answer_ends_where_it_starts_over():
     assert shape("medium", [again])[0] == LOOP.strip()
 
 
-def test_a_list_ends_where_it_starts_over_and_short_sentences_may_repeat():
+def test_a_point_said_again_is_left_out_and_the_second_ends_the_list():
     pieces = ["- Ships came in record numbers\n- Costs fell by a fifth\n",
-              "- Ships came in record numbers\n- Cafés were pleased\n"]
+              "- Ships came in record numbers\n- Cafés were pleased\n",
+              "- Costs fell by a fifth\n- Ships came in record numbers\n"]
     text, complete = shape("points", pieces)
-    assert text == "- Ships came in record numbers\n- Costs fell by a fifth\n" and complete
+    assert text == ("- Ships came in record numbers\n- Costs fell by a fifth\n"
+                    "- Cafés were pleased\n") and complete
+    # A sentence said once more is left out, and what follows it is kept; short ones
+    # ("Yes.") may repeat.
     assert shape("medium", ["Yes. Yes. The harbour grew."])[0] == "Yes. Yes. The harbour grew."
     assert shape("short", ["The harbour grew this year. The harbour grew this year. Costs "
-                           "fell."])[0] == "The harbour grew this year."
+                           "fell. More."])[0] == "The harbour grew this year. Costs fell."
 
 
 def test_a_sentence_cut_off_by_the_token_limit_is_left_out():

@@ -24,6 +24,7 @@ INTRO_MAX = 160
 # says it again.
 REPEAT_SHARE = 0.8
 REPEAT_MIN_WORDS = 4
+REPEATS_TO_END = 2
 
 
 def _without_intro(text: str) -> str:
@@ -44,6 +45,7 @@ class Shaper:
         self._emitted = ""
         self._prose: list[str] = []
         self._said: list[frozenset[str]] = []  # the words of each sentence or point passed
+        self._repeated = 0
         # Prose answers are held until their first line is known: an introduction
         # ("This document is summarized in a paragraph:") is dropped.
         self._opened = length == "points"
@@ -113,8 +115,9 @@ class Shaper:
             sentence = text[start : m.end()]
             start = m.end()
             if self._repeats(sentence):
-                self.complete = True
-                return out
+                if self._ends_the_loop():
+                    return out
+                continue
             self._sentences += 1
             out += sentence
             if self._sentences == most:
@@ -123,10 +126,17 @@ class Shaper:
         self._buffer = text[start:] + self._buffer
         return out
 
+    def _ends_the_loop(self) -> bool:
+        """A sentence or point said again is left out; the second one ends the answer
+        (the model is writing it over again)."""
+        self._repeated += 1
+        self.complete = self._repeated >= REPEATS_TO_END
+        return self.complete
+
     def _repeats(self, text: str) -> bool:
         """Whether `text` says again what a sentence or point before it said (nearly all
-        the same words): a small model caught in a loop writes its answer over and over,
-        and the answer ends where it starts again. Short ones ("Yes.") may repeat."""
+        the same words): a small model caught in a loop writes its answer over and over.
+        Short ones ("Yes.") may repeat."""
         words = frozenset(_WORD.findall(text.lower()))
         if len(words) < REPEAT_MIN_WORDS:
             return False
@@ -145,8 +155,9 @@ class Shaper:
                 continue
             bullet = _BULLET.match(line)
             if bullet and self._repeats(line[bullet.end():]):
-                self.complete = True  # the list starts over
-                break
+                if self._ends_the_loop():
+                    break
+                continue
             if bullet:
                 self._bullets += 1
                 out.append("- " + line[bullet.end():])
