@@ -22,6 +22,7 @@ State = Literal["starting", "playing", "paused", "stopped", "finished", "failed"
 ENDED = ("stopped", "finished", "failed")
 CHUNK_SECONDS = 0.05
 AHEAD_S = 30  # synthesis runs at most this far ahead of what is heard (memory, a stop)
+RELEASE_S = 60  # the samples heard are let go of this many seconds at a time
 
 
 class Player:
@@ -128,7 +129,7 @@ class Player:
         speech = self.speech
         assert speech is not None
         while self.state not in ENDED:
-            if len(speech.samples) - self.heard() < AHEAD_S * speech.sample_rate:
+            if speech.made() - self.heard() < AHEAD_S * speech.sample_rate:
                 return True
             time.sleep(0.1)
         return False
@@ -150,9 +151,12 @@ class Player:
                         output.prepare()
                     interruptions = self._interruptions
                 made = self._synthesized.is_set()  # before the length: none is missed
-                available = len(speech.samples)
+                available = speech.made()
+                heard = self.heard()  # where a pause would resume: nothing before is wanted
+                if heard - speech.released > RELEASE_S * speech.sample_rate:
+                    speech.release_before(heard)
                 if position < available:
-                    piece = speech.samples[position:min(available, position + chunk)]
+                    piece = speech.piece(position, min(available, position + chunk))
                     try:
                         wrote = output.write(piece)
                     except NoVoice:

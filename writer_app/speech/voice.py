@@ -66,16 +66,42 @@ class Sentence:
 
 @dataclass
 class Speech:
-    """The samples (16-bit mono) of a text read aloud, and where its parts fall in them."""
+    """The samples (16-bit mono) of a text read aloud, and where its parts fall in them.
+    Positions count from the first sample made; a player lets go of the samples heard
+    (`release_before`): a book read aloud holds minutes of sound, not hours."""
 
     sample_rate: int
     samples: array.array[int] = field(default_factory=lambda: array.array("h"))
     sentences: list[Sentence] = field(default_factory=list)
     words: list[Word] = field(default_factory=list)
+    released: int = 0  # the samples let go of, before samples[0]
+    # One thread adds samples while another reads and releases them.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def seconds(self) -> float:
-        return len(self.samples) / self.sample_rate if self.sample_rate else 0.0
+        return self.made() / self.sample_rate if self.sample_rate else 0.0
+
+    def made(self) -> int:
+        """How many samples were made (released ones included)."""
+        with self._lock:
+            return self.released + len(self.samples)
+
+    def add(self, data: bytes) -> None:
+        with self._lock:
+            self.samples.frombytes(data)
+
+    def piece(self, start: int, end: int) -> array.array[int]:
+        """The samples from `start` to `end` (not released yet)."""
+        with self._lock:
+            return self.samples[start - self.released:end - self.released]
+
+    def release_before(self, sample: int) -> None:
+        with self._lock:
+            count = sample - self.released
+            if count > 0:
+                del self.samples[:count]
+                self.released = sample
 
     def sentence_at(self, sample: int) -> int | None:
         """The index of the sentence heard at `sample` (the last one once it is over)."""
@@ -169,12 +195,12 @@ def synthesize(text: str, voice: str = "", rate: int = DEFAULT_RATE,
 def _read_sentence(library: Any, text: str, start: int, end: int, speech: Speech) -> None:
     """One sentence's samples appended to `speech`, with its words (eSpeak counts the
     characters of what it is given from 1)."""
-    first = len(speech.samples)
+    first = speech.made()
     sentence = text[start:end]
 
     def collect(wav: Any, count: int, events: Any) -> int:
         if count > 0:
-            speech.samples.frombytes(ctypes.string_at(wav, count * 2))
+            speech.add(ctypes.string_at(wav, count * 2))
         i = 0
         while events[i].type != library.EVENT_LIST_TERMINATED:
             e = events[i]
@@ -187,4 +213,4 @@ def _read_sentence(library: Any, text: str, start: int, end: int, speech: Speech
     library.SetSynthCallback(collect)
     # ENDPAUSE: the pause a reader makes after a sentence, in its own samples.
     library.Synth(sentence, flags=library.CHARS_UTF8 | library.ENDPAUSE)
-    speech.sentences.append(Sentence(start, end, first, len(speech.samples)))
+    speech.sentences.append(Sentence(start, end, first, speech.made()))

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
-    QPushButton,
     QTextEdit,
     QWidget,
 )
@@ -25,23 +22,18 @@ from writer_app.settings import Settings
 from writer_app.speech.player import Player
 from writer_app.speech.voice import NoVoice
 from writer_app.ui.editor import selected_text, utf16_offsets
+from writer_app.ui.editor_bar import EditorBar
 
 POLL_MS = 40
 HIGHLIGHT = QColor("#fff0a8")
 
 
-class ReadAloudBar(QWidget):
+class ReadAloudBar(EditorBar):
+    """Under the editor while it reads: the sentence it is at; Pause/Resume and Stop."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel(self)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.pause_button = QPushButton("Pause", self)
-        self.stop_button = QPushButton("Stop", self)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 2, 6, 2)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.pause_button)
-        row.addWidget(self.stop_button)
+        super().__init__(["Pause", "Stop"], parent)
+        self.pause_button, self.stop_button = self.buttons
 
 
 class ReadAloud(QObject):

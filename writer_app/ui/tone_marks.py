@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Signal
 from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
-    QPushButton,
     QToolTip,
     QWidget,
 )
@@ -21,6 +18,7 @@ from PySide6.QtWidgets import (
 from writer_app.tasks.tone import Rating, ToneReport, overall, paragraphs_of
 from writer_app.ui import operations
 from writer_app.ui.editor import selected_text, utf16_offsets
+from writer_app.ui.editor_bar import EditorBar
 from writer_app.ui.jobs import Job, JobRunner
 
 MARGIN_PX = 10
@@ -93,20 +91,12 @@ def tooltip(rating: Rating) -> str:
     return f"{(rating.sentiment or '').capitalize()}, {rating.tone}: {rating.reason}"
 
 
-class ToneBar(QWidget):
+class ToneBar(EditorBar):
     """Under the editor: the check's progress, then its overall line; Stop and Clear."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel(self)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.stop_button = QPushButton("Stop", self)
-        self.clear_button = QPushButton("Clear marks", self)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 2, 6, 2)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.stop_button)
-        row.addWidget(self.clear_button)
+        super().__init__(["Stop", "Clear marks"], parent)
+        self.stop_button, self.clear_button = self.buttons
 
 
 class ToneMarks(QObject):
