@@ -173,6 +173,14 @@ def test_a_paged_document_without_headings_is_cut_by_its_pages():
     plan = plan_of(doc, split(doc.blocks, 600, lambda text: len(text.split())))
     assert len(plan.labels) > 2 and plan.labels[0].startswith("Pages 1\u2013")
     assert plan.labels[-1].endswith("\u201330") and not any("Part" in x for x in plan.labels)
+    # A block a compressed document emptied holds no page.
+    from writer_app.documents.model import block_pages, pages_label
+
+    pages = block_pages(blocks)
+    assert pages is not None and pages[3] == 2 and pages[2] == 1  # the break ends page 1
+    emptied = [*blocks[:3], Block("paragraph", ""), *blocks[4:]]
+    assert pages_label(emptied, pages, range(0, 5)) == "Pages 1\u20132"
+    assert pages_label(emptied, pages, range(0, 4)) == "Page 1"
     # Without page breaks: numbered parts, as before.
     plain = Document(Path("report.txt"), "text", "report",
                      [b for b in blocks if b.kind != "page_break"])

@@ -66,10 +66,27 @@ def test_a_prose_answer_ends_where_it_starts_over():
     # What the default model wrote for one part of a long PDF: its answer, then again.
     pieces = [(LOOP * 3)[i:i + 7] for i in range(0, len(LOOP * 3), 7)]
     text, complete = shape("medium", pieces)
-    assert text == LOOP.strip() and complete
+    assert text.strip() == LOOP.strip() and complete
     # Nearly the same words count as the same sentence; a sentence at the very end too.
     again = LOOP + "This document is a guide to Python's data types, including lists, tuples."
-    assert shape("medium", [again])[0] == LOOP.strip()
+    assert shape("medium", [again])[0].strip() == LOOP.strip()
+    # A sentence left out at a paragraph's start keeps the paragraph apart.
+    text = shape("medium", ["Alpha beta gamma delta one.\n\nAlpha beta gamma delta one. "
+                            "Next words are here now."])[0]
+    assert text == "Alpha beta gamma delta one.\n\nNext words are here now."
+    # One word in ten different: another sentence, not a repeat.
+    north = "Sales in the northern region increased by ten percent over the year."
+    text = shape("medium", [north + " " + north.replace("northern", "southern")])[0]
+    assert text == north + " " + north.replace("northern", "southern")
+
+
+def test_one_line_answers_and_cjk_sentences_pass():
+    line = "The report covers the annual budget in detail.\n"
+    assert shape("medium", [line])[0] == line.strip()
+    assert shape("short", [line])[0] == line.strip()
+    s = Shaper("medium")  # Chinese sentences end without a space: passed on as they end
+    assert s.feed("\u603b\u7ed3\uff1a\n\u7b2c\u4e00\u53e5\u3002\u7b2c\u4e8c") == \
+        "\u7b2c\u4e00\u53e5\u3002"
 
 
 def test_a_point_said_again_is_left_out_and_the_second_ends_the_list():
@@ -90,7 +107,12 @@ def test_a_sentence_cut_off_by_the_token_limit_is_left_out():
     s = Shaper("medium")
     text = s.feed("The harbour grew this year.\n\nCosts fell, and the cafés ") + s.finish(
         cut_off=True)
-    assert text == "The harbour grew this year."
+    assert text.strip() == "The harbour grew this year."
+    s = Shaper("medium")  # whole lines of a list are kept; only the last, cut, is not
+    text = s.feed("The report covers roads.\n\nKey points:\n- Roads get more money\n"
+                  "- Schools get less money\n- Par") + s.finish(cut_off=True)
+    assert text.strip() == ("The report covers roads.\n\nKey points:\n- Roads get more "
+                            "money\n- Schools get less money")
     s = Shaper("medium")  # all there is: kept
     assert (s.feed("Costs fell, and the cafés ") + s.finish(cut_off=True)).startswith("Costs")
     s = Shaper("medium")  # ended on its own: kept whole

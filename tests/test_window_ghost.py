@@ -160,3 +160,5 @@ def test_no_ghost_while_a_summary_runs_and_the_status_bar_says_why(qtbot, window
     assert window.ghosts.ghost.text == ""
     window.summary.stop()
     qtbot.waitUntil(lambda: not window.summary.busy, timeout=30000)
+    # Once the model is free, the ghost comes without another key.
+    qtbot.waitUntil(lambda: window.ghosts.ghost.text != "", timeout=30000)

@@ -83,9 +83,9 @@ def block_pages(blocks: list[Block]) -> list[int] | None:
 
 
 def pages_label(blocks: list[Block], pages: list[int], indexes: Iterable[int]) -> str | None:
-    """Where the blocks at `indexes` are (page breaks aside): "Page 3", or "Pages 3" en
-    dash "5"; None when there are none."""
-    held = [pages[i] for i in indexes if blocks[i].kind != "page_break"]
+    """Where the text of the blocks at `indexes` is: "Page 3", or "Pages 3" en dash
+    "5"; None when they hold none."""
+    held = [pages[i] for i in indexes if blocks[i].kind != "page_break" and blocks[i].text.strip()]
     if not held:
         return None
     first, last = min(held), max(held)

@@ -112,6 +112,8 @@ class Speech:
         return min(i, len(self.sentences) - 1)
 
     def write_wav(self, path: Path) -> None:
+        """The samples held as a WAV file: the whole speech when nothing was released
+        (`writer-app speak --to`; a player releases what was heard)."""
         with wave.open(str(path), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import re
 
 _MARKERS = re.compile(r"</?\s*document\s*>", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s)")
+# Where prose is passed on: after a sentence (a full stop at the very end may be a decimal
+# point, "1.8": it waits for what follows), after a CJK full stop, at a line's end.
+_UNIT_END = re.compile(r"[.!?][\"')\]]?(?=\s)|[\u3002\uff01\uff1f]|\n")
 _SENTENCE_END_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
 _WORD = re.compile(r"\w+")
-_ENDED = re.compile(r"[.!?][\"')\]]?\s*$")
+_ENDED = re.compile(r"[.!?\u3002\uff01\uff1f][\"')\]]?\s*$")
 
 INTRO_MAX = 160
 # A sentence or point sharing this much of its words (and the other's) with one before it
 # says it again.
-REPEAT_SHARE = 0.8
+REPEAT_SHARE = 0.9
 REPEAT_MIN_WORDS = 4
 REPEATS_TO_END = 2
 
@@ -30,7 +32,8 @@ REPEATS_TO_END = 2
 def _without_intro(text: str) -> str:
     """`text` less a first line that only introduces what follows (it ends with ":")."""
     first, newline, rest = text.partition("\n")
-    if newline and first.rstrip().endswith(":") and len(first) < INTRO_MAX and rest.strip():
+    if newline and first.rstrip().endswith((":", "\uff1a")) and len(first) < INTRO_MAX \
+            and rest.strip():
         return rest.lstrip()
     return text
 
@@ -46,6 +49,8 @@ class Shaper:
         self._prose: list[str] = []
         self._said: list[frozenset[str]] = []  # the words of each sentence or point passed
         self._repeated = 0
+        self._dropped = False  # a repeat at a line's start was left out
+        self._line_start = True  # what was passed on ends a line
         # Prose answers are held until their first line is known: an introduction
         # ("This document is summarized in a paragraph:") is dropped.
         self._opened = length == "points"
@@ -66,7 +71,7 @@ class Shaper:
         if self.length == "points":
             out = self._points(final=False)
         else:
-            out = self._whole_sentences(2 if self.length == "short" else None)
+            out = self._whole_units(2 if self.length == "short" else None)
         if not self._emitted:
             out = out.lstrip()
         self._emitted += out
@@ -74,33 +79,31 @@ class Shaper:
 
     def finish(self, cut_off: bool = False) -> str:
         """What was held back, at the end of the stream; `cut_off`: the stream ended at
-        its token limit, so a last sentence without its end is left out (unless it is
-        all there is)."""
+        its token limit, so a last line without its end is left out (unless nothing came
+        before it)."""
         if self.complete:
             return ""
         if not self._opened:
             self._buffer = _without_intro(_MARKERS.sub("", self._buffer).lstrip())
-            if self.length != "points":  # the held sentences count
-                out = self._whole_sentences(2 if self.length == "short" else None)
-                if self.complete:
-                    self._emitted += out
-                    return out.rstrip()
-                self._buffer = out + self._buffer
+            self._opened = True
         if self.length == "points":
             out = self._points(final=True)
         else:
-            out = _MARKERS.sub("", self._buffer)
-            unfinished = cut_off and self._emitted.strip() and not _ENDED.search(out)
-            if unfinished or self._repeats(out):  # the last sentence (no space after it)
-                out = ""
+            most = 2 if self.length == "short" else None
+            out = self._whole_units(most)
+            rest = "" if self.complete else _MARKERS.sub("", self._buffer)
+            unfinished = cut_off and (self._emitted + out).strip() and not _ENDED.search(rest)
+            if rest.strip() and not unfinished:
+                out += self._take(rest, most)
+            if not self._emitted:
+                out = out.lstrip()
         self._buffer = ""
         self.complete = True
         self._emitted += out
         return out if self.length == "points" else out.rstrip()
 
-    def _whole_sentences(self, most: int | None) -> str:
-        """The buffer's whole sentences, up to `most` in all; the answer is complete at
-        `most`, or at a sentence that repeats an earlier one (dropped)."""
+    def _whole_units(self, most: int | None) -> str:
+        """What to pass on of the buffer's whole sentences and lines (see _take)."""
         # Hold back a possible "<document" marker until its end arrives.
         text = _MARKERS.sub("", self._buffer)
         if "<" in text[-12:]:
@@ -110,21 +113,33 @@ class Shaper:
             self._buffer = ""
         out = ""
         start = 0
-        # A full stop at the very end may be a decimal point ("1.8"): wait for what follows.
-        for m in _SENTENCE_END.finditer(text):
-            sentence = text[start : m.end()]
+        for m in _UNIT_END.finditer(text):
+            out += self._take(text[start : m.end()], most)
             start = m.end()
-            if self._repeats(sentence):
-                if self._ends_the_loop():
-                    return out
-                continue
-            self._sentences += 1
-            out += sentence
-            if self._sentences == most:
-                self.complete = True
+            if self.complete:
                 return out
         self._buffer = text[start:] + self._buffer
         return out
+
+    def _take(self, unit: str, most: int | None) -> str:
+        """What to pass on of one sentence (or line without a sentence's end): all of it,
+        or nothing but its paragraph break when it says again what came before. The
+        answer is complete at its `most`-th sentence, or at the second repeat."""
+        if self._repeats(unit):
+            self._ends_the_loop()
+            lead = unit[: len(unit) - len(unit.lstrip())]
+            # Left out at a line's start: the next sentence starts the line instead.
+            self._dropped = self._line_start or "\n" in lead
+            unit = lead if "\n" in lead else ""
+        elif unit.strip():
+            if self._dropped:
+                unit, self._dropped = unit.lstrip(" "), False
+            if _ENDED.search(unit):
+                self._sentences += 1
+                self.complete = self._sentences == most
+        if unit:
+            self._line_start = unit.endswith("\n")
+        return unit
 
     def _ends_the_loop(self) -> bool:
         """A sentence or point said again is left out; the second one ends the answer

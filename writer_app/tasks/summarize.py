@@ -77,6 +77,9 @@ class Plan:
 def plan_of(doc: Document, parts: list[Part]) -> Plan:
     owner = part_of_each_block(doc.blocks, parts)
     pages = block_pages(doc.blocks)
+    held: list[list[int]] = [[] for _ in parts]  # each part's blocks
+    for block, holder in enumerate(owner):
+        held[holder].append(block)
     labels: list[str] = []
     last_heading = ""
     for i, part in enumerate(parts, 1):
@@ -88,8 +91,7 @@ def plan_of(doc: Document, parts: list[Part]) -> Plan:
         elif last_heading:
             labels.append(f"{last_heading} (continued)")
         else:  # by its pages where the document has them (a PDF), else by number
-            held = (b for b, p in enumerate(owner) if p == i - 1)
-            labels.append((pages and pages_label(doc.blocks, pages, held))
+            labels.append((pages and pages_label(doc.blocks, pages, held[i - 1]))
                           or f"Part {i} of {len(parts)}")
     return Plan(labels, owner)
 

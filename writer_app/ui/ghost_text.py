@@ -42,6 +42,7 @@ PACE_SHARE = 0.75
 FAST_ENOUGH_S = 0.3
 PROBE_TEXT = "The weather was mild for the season, and the"
 BUSY = "No ghost text while the model is busy with another job"
+BUSY_RETRY_MS = 500
 
 
 class GhostText(QObject):
@@ -109,8 +110,10 @@ class GhostText(QObject):
             return
         if self.runner.busy("inference"):
             # A job the user asked for has the model, or is next (a summary between two
-            # of its parts, say): a ghost must not slip in, nor wait behind it.
+            # of its parts, say): a ghost must not slip in, nor wait behind it. Asked
+            # again later, so the ghost comes once the model is free.
             self.sig_status.emit(BUSY)
+            self.timer.start(BUSY_RETRY_MS)
             return
         after = self._between(line_end.position(), line_end.position() + ghost.AFTER_CHARS)
         context = ghost.context_of(before, after, start > 0)

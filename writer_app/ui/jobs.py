@@ -13,6 +13,7 @@ import heapq
 import itertools
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, Generic, Literal, TypeVar
@@ -24,7 +25,7 @@ from writer_app.errors import WriterError
 
 log = logging.getLogger(__name__)
 FLUSH_MS = 33
-EXIT_WAIT_MS = 10_000  # for each lane, at exit
+EXIT_WAIT_S = 10  # at most, for all lanes together, at exit
 # "inference": the thread for what the user asked the model for; "background": the thread
 # for model work nobody waits on (it asks the engine with priority "background", which
 # refuses rather than queue behind the inference lane's job, and gives way to it);
@@ -253,9 +254,10 @@ def _wait_for_lanes() -> None:
     """Let the lanes finish what they still run (the engine closed after the window, a
     job winding down) before Python ends: a thread that calls into Python after that is
     killed mid-call, which Qt reports as "Qt Concurrent has caught an exception"."""
+    deadline = time.monotonic() + EXIT_WAIT_S
     for runner in list(_runners):
         try:
             for pool in runner.pools.values():
-                pool.waitForDone(EXIT_WAIT_MS)
+                pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
         except RuntimeError:  # its C++ side is gone, and its threads with it
             pass

@@ -145,7 +145,13 @@ class ToneMarks(QObject):
         self.bar.stop_button.show()
         self.bar.label.setText("Checking tone…")
 
+        # This check's outcomes count while it is the one running (not after a Clear).
+        def current() -> bool:
+            return self.job is job
+
         def progress(payload: object) -> None:
+            if not current():
+                return
             if isinstance(payload, Rating):
                 self._add(payload)
             elif isinstance(payload, tuple):
@@ -153,6 +159,8 @@ class ToneMarks(QObject):
                 self.bar.label.setText(f"Checking tone: paragraph {done + 1} of {total}…")
 
         def finished(report: ToneReport | None) -> None:
+            if not current():
+                return
             self.job = None
             self.bar.stop_button.hide()
             line = report.overall if report is not None else overall(
@@ -161,11 +169,13 @@ class ToneMarks(QObject):
             self.bar.label.setText(f"Tone: {line}" + (" (stopped)" if stopped else ""))
 
         def failed(message: str) -> None:
+            if not current():
+                return
             self.job = None
             self.bar.stop_button.hide()
             self.bar.label.setText(f"Check tone: {message}")
 
-        self.job = operations.check_tone(
+        self.job = job = operations.check_tone(
             self.runner, self.engine, text,
             operations.Callbacks(done=finished, failed=failed,
                                  cancelled=lambda: finished(None), progress=progress))
@@ -177,8 +187,9 @@ class ToneMarks(QObject):
     def clear(self) -> None:
         """Take the marks away, with the bar; a check still running stops, and the
         paragraphs it had yet to rate get no mark."""
-        if self.job is not None:
+        if self.job is not None:  # stopped, and forgotten: a new check may start at once
             self.job.cancel()
+            self.job = None
         self._pending.clear()
         self.marks.clear()
         self._show_margin(False)
