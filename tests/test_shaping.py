@@ -113,6 +113,10 @@ def test_a_sentence_cut_off_by_the_token_limit_is_left_out():
                   "- Schools get less money\n- Par") + s.finish(cut_off=True)
     assert text.strip() == ("The report covers roads.\n\nKey points:\n- Roads get more "
                             "money\n- Schools get less money")
+    s = Shaper("medium")  # a numbered point cut off goes whole, its number too
+    text = s.feed("The report covers roads.\n\n1. Roads get more money.\n2. Schools get "
+                  "less") + s.finish(cut_off=True)
+    assert text.strip() == "The report covers roads.\n\n1. Roads get more money."
     s = Shaper("medium")  # all there is: kept
     assert (s.feed("Costs fell, and the cafés ") + s.finish(cut_off=True)).startswith("Costs")
     s = Shaper("medium")  # ended on its own: kept whole

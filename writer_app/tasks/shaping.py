@@ -19,6 +19,7 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
 _WORD = re.compile(r"\w+")
+_LIST_NUMBER = re.compile(r"\s*\d+[.)]")
 _ENDED = re.compile(r"[.!?\u3002\uff01\uff1f][\"')\]]?\s*$")
 
 INTRO_MAX = 160
@@ -114,6 +115,8 @@ class Shaper:
         out = ""
         start = 0
         for m in _UNIT_END.finditer(text):
+            if _LIST_NUMBER.fullmatch(text[start : m.end()].rpartition("\n")[2]):
+                continue  # "4. " opens a numbered point; it ends no sentence
             out += self._take(text[start : m.end()], most)
             start = m.end()
             if self.complete:
