@@ -40,6 +40,7 @@ from writer_app.engine.types import (
     choices,
 )
 from writer_app.errors import WriterError
+from writer_app.speech.voice import DEFAULT_RATE, MAX_RATE, MIN_RATE
 from writer_app.tasks.actions import ActionError, custom_action
 
 SCHEMA_VERSION = 2
@@ -91,7 +92,7 @@ class Settings:
     ghost_text: GhostChoice = "auto"
     # Read aloud (speech/): the platform voice's name ("": English) and words a minute.
     speech_voice: str = ""
-    speech_rate: int = bounded(175, 80, 450)
+    speech_rate: int = bounded(DEFAULT_RATE, MIN_RATE, MAX_RATE)
     english_spelling: EnglishSpelling = "system"
     # Sampling: the defaults are the engine's own.
     temperature: float = bounded(SamplingOptions.temperature, 0.0, 2.0)

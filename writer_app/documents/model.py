@@ -69,11 +69,9 @@ class Block:
         return self.text
 
 
-def block_pages(blocks: list[Block]) -> list[int] | None:
-    """Each block's page, from 1, where the blocks carry page breaks (a PDF's); None
-    for a text without pages."""
-    if not any(b.kind == "page_break" for b in blocks):
-        return None
+def block_pages(blocks: list[Block]) -> list[int]:
+    """Each block's page, from 1, counted by the page breaks (a PDF's blocks have them;
+    a page break itself is on the page it ends)."""
     pages, page = [], 1
     for block in blocks:
         pages.append(page)

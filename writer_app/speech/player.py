@@ -16,7 +16,7 @@ import time
 from typing import Literal
 
 from writer_app.speech.output import SoundOutput
-from writer_app.speech.voice import NoVoice, Speech, sample_rate, synthesize
+from writer_app.speech.voice import DEFAULT_RATE, NoVoice, Speech, sample_rate, synthesize
 
 State = Literal["starting", "playing", "paused", "stopped", "finished", "failed"]
 ENDED = ("stopped", "finished", "failed")
@@ -26,7 +26,7 @@ RELEASE_S = 60  # the samples heard are let go of this many seconds at a time
 
 
 class Player:
-    def __init__(self, text: str, voice: str = "", rate: int = 175,
+    def __init__(self, text: str, voice: str = "", rate: int = DEFAULT_RATE,
                  device: str = "default") -> None:
         self.text, self.voice, self.rate, self.device = text, voice, rate, device
         self.state: State = "starting"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from rank_bm25 import BM25Okapi
 
-from writer_app.documents.model import Document
+from writer_app.documents.model import Document, block_pages
 from writer_app.engine.engine import Engine
 from writer_app.engine.types import CancelToken, ChatMessage, GenerationRequest, SamplingOptions
 from writer_app.errors import WriterError
@@ -111,17 +111,15 @@ def words(text: str) -> list[str]:
 def passages_of(doc: Document) -> list[Passage]:
     """Every block with text but the headings, under the headings it sits under."""
     path: list[tuple[int, str]] = []  # (level, heading) from the outermost
-    page = 1
+    pages = block_pages(doc.blocks)
     out = []
     for i, block in enumerate(doc.blocks):
-        if block.kind == "page_break":
-            page += 1
-        elif block.kind == "heading":
+        if block.kind == "heading":
             while path and path[-1][0] >= block.level:
                 path.pop()
             path.append((block.level, " ".join(block.text.split())))
         elif block.text.strip():
-            out.append(Passage(i, tuple(h for _, h in path), page if doc.type == "pdf"
+            out.append(Passage(i, tuple(h for _, h in path), pages[i] if doc.type == "pdf"
                                else None, block.text))
     return out
 

@@ -121,8 +121,8 @@ def split_sections(doc: Document) -> list[Section]:
     if start < len(doc.blocks) and _has_text(doc.blocks[start:]):
         sections.append(Section("", 0, start, len(doc.blocks)))
     if len(sections) > 1:
-        # Named by their pages where the document has them (a PDF), else by number.
-        pages = block_pages(doc.blocks)
+        # Named by their pages where the document has several (a PDF), else by number.
+        pages = block_pages(doc.blocks) if (doc.pages or 0) > 1 else None
         for n, s in enumerate(sections, 1):
             s.heading = ((pages and pages_label(doc.blocks, pages,
                                                 range(s.first_block, s.end_block)))

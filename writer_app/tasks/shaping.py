@@ -16,8 +16,6 @@ _MARKERS = re.compile(r"</?\s*document\s*>", re.IGNORECASE)
 _UNIT_END = re.compile(r"[.!?][\"')\]]?(?=\s)|[\u3002\uff01\uff1f]|\n")
 _SENTENCE_END_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
-
-
 _WORD = re.compile(r"\w+")
 _LIST_NUMBER = re.compile(r"\s*\d+[.)]")
 _ENDED = re.compile(r"[.!?\u3002\uff01\uff1f][\"')\]]?\s*$")

@@ -76,7 +76,7 @@ class Plan:
 
 def plan_of(doc: Document, parts: list[Part]) -> Plan:
     owner = part_of_each_block(doc.blocks, parts)
-    pages = block_pages(doc.blocks)
+    pages = block_pages(doc.blocks) if (doc.pages or 0) > 1 else None
     held: list[list[int]] = [[] for _ in parts]  # each part's blocks
     for block, holder in enumerate(owner):
         held[holder].append(block)
@@ -90,7 +90,7 @@ def plan_of(doc: Document, parts: list[Part]) -> Plan:
             last_heading = headings[-1]
         elif last_heading:
             labels.append(f"{last_heading} (continued)")
-        else:  # by its pages where the document has them (a PDF), else by number
+        else:  # by its pages where the document has several (a PDF), else by number
             labels.append((pages and pages_label(doc.blocks, pages, held[i - 1]))
                           or f"Part {i} of {len(parts)}")
     return Plan(labels, owner)

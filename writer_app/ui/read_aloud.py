@@ -165,4 +165,3 @@ class ReadAloud(QObject):
                       f"Read aloud stopped: {error}")
         else:
             self.bar.hide()
-

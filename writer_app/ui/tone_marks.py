@@ -238,4 +238,3 @@ class ToneMarks(QObject):
         if watched is self.editor and event.type() == QEvent.Type.Resize:
             self._place()
         return False
-
